@@ -1,0 +1,98 @@
+"""ferrofetch: an async HTTP client for Python with a Rust (tokio + reqwest) core.
+
+``await fetch_all(urls)`` runs a whole batch on the Rust runtime in one call; ``fetch`` is the
+single-request form; ``ClientSession`` and friends keep aiohttp-style code working with only
+the import changed (``import ferrofetch as aiohttp``).
+"""
+
+from __future__ import annotations
+
+import atexit as _atexit
+import os as _os
+
+from . import _core
+from ._api import fetch, fetch_all
+from ._core import (
+    DEFAULT_MAX_BODY_SIZE,
+    Client,
+    LoopbackServer,
+    Response,
+    StreamResponse,
+    configure,
+    runtime_info,
+)
+from .exceptions import (
+    BodyTooLargeError,
+    ClientConnectionError,
+    ClientConnectionResetError,
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ClientError,
+    ClientHttpProxyError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientResponseError,
+    ClientSSLError,
+    ConnectionTimeoutError,
+    ContentTypeError,
+    InvalidURL,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    RedirectClientError,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    SocketTimeoutError,
+    TooManyRedirects,
+)
+
+__version__ = _core.__version__
+
+# tokio's threads do not survive fork(): the child builds a fresh runtime and pool on first use.
+_os.register_at_fork(after_in_child=_core._after_fork_in_child)
+# Stop the runtime before the interpreter tears down, so in-flight requests cannot outlive it.
+_atexit.register(_core._shutdown)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "BodyTooLargeError",
+    "Client",
+    "ClientConnectionError",
+    "ClientConnectionResetError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
+    "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ConnectionTimeoutError",
+    "ContentTypeError",
+    "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "LoopbackServer",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "RedirectClientError",
+    "Response",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerTimeoutError",
+    "SocketTimeoutError",
+    "StreamResponse",
+    "TooManyRedirects",
+    "configure",
+    "fetch",
+    "fetch_all",
+    "runtime_info",
+]
