@@ -1,0 +1,31 @@
+"""ferrofetch: ``await ferrofetch.fetch(url)`` per request, under ``asyncio.gather`` + a semaphore."""
+
+from typing import Any
+
+from _common import BaseClient, Unavailable, main, timed_import
+
+try:
+    ferrofetch = timed_import("ferrofetch")
+except ImportError as e:
+    ferrofetch = None
+    _err = str(e)
+
+
+class Client(BaseClient):
+    dist = "ferrofetch"
+    style = "fetch(url) per request under gather + semaphore"
+
+    def __init__(self) -> None:
+        if ferrofetch is None:
+            raise Unavailable(f"import ferrofetch failed: {_err}")
+        self.fetch = ferrofetch.fetch
+
+    async def get(self, url: str) -> Any:
+        return await self.fetch(url)
+
+    def check(self, r: Any) -> tuple[int, int]:
+        return r.status, len(r.content)
+
+
+if __name__ == "__main__":
+    main(Client)

@@ -1,0 +1,413 @@
+"""Cookie storage for sessions: ``CookieJar`` (RFC 6265 rules, like aiohttp's) and ``DummyCookieJar``.
+
+A session stores every ``Set-Cookie`` it receives, redirect hops included, and sends the matching
+cookies with each request. As in aiohttp, cookies set by a host given as an IP address are refused
+unless the jar is ``CookieJar(unsafe=True)``, and cookies given without a response URL (the
+session's ``cookies=`` argument, ``update_cookies(...)``) are shared: sent to every host.
+"""
+
+from __future__ import annotations
+
+import abc
+import calendar
+import ipaddress
+import json
+import os
+import pathlib
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
+from typing import Any, Callable, Optional, Union
+
+from yarl import URL
+
+__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar", "cookie_header"]
+
+LooseCookies = Union[
+    Mapping[str, Union[str, "Morsel[str]"]],
+    Iterable[tuple[str, Union[str, "Morsel[str]"]]],
+    "BaseCookie[str]",
+]
+ClearCookiePredicate = Callable[["Morsel[str]"], bool]
+
+_ENCODER = SimpleCookie()
+
+
+def _is_ip_address(host: Optional[str]) -> bool:
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _domain_matches(domain: str, host: str) -> bool:
+    """RFC 6265 5.1.3: ``host`` is ``domain`` or a name under it (never for IP addresses)."""
+    if host == domain:
+        return True
+    return host.endswith("." + domain) and not _is_ip_address(host)
+
+
+def _path_matches(cookie_path: str, request_path: str) -> bool:
+    """RFC 6265 5.1.4."""
+    if request_path == cookie_path:
+        return True
+    if not request_path.startswith(cookie_path):
+        return False
+    return cookie_path.endswith("/") or request_path[len(cookie_path)] == "/"
+
+
+def _default_path(url: URL) -> str:
+    """RFC 6265 5.1.4: the directory of the request path."""
+    path = url.path
+    if not path.startswith("/") or path.count("/") == 1:
+        return "/"
+    return path[: path.rfind("/")]
+
+
+_DATE_DELIMITERS = re.compile(r"[\x09\x20-\x2f\x3b-\x40\x5b-\x60\x7b-\x7e]+")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_TIME = re.compile(r"(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\D|$)")
+_DAY = re.compile(r"(\d{1,2})(?:\D|$)")
+_YEAR = re.compile(r"(\d{2,4})(?:\D|$)")
+
+
+def parse_cookie_date(text: str) -> Optional[int]:
+    """The ``Expires`` attribute as a POSIX timestamp, by RFC 6265 5.1.1, or ``None``."""
+    clock: Optional[tuple[int, int, int]] = None
+    day = month = year = None
+    for token in _DATE_DELIMITERS.split(text):
+        if not token:
+            continue
+        if clock is None and (m := _TIME.match(token)):
+            clock = (int(m[1]), int(m[2]), int(m[3]))
+        elif day is None and (m := _DAY.match(token)):
+            day = int(m[1])
+        elif month is None and token[:3].lower() in _MONTHS:
+            month = _MONTHS.index(token[:3].lower()) + 1
+        elif year is None and (m := _YEAR.match(token)):
+            year = int(m[1])
+    if clock is None or day is None or month is None or year is None:
+        return None
+    if 70 <= year <= 99:
+        year += 1900
+    elif 0 <= year <= 69:
+        year += 2000
+    hour, minute, second = clock
+    if not 1 <= day <= 31 or year < 1601 or hour > 23 or minute > 59 or second > 59:
+        return None
+    return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+
+
+def _pairs(cookies: LooseCookies) -> Iterable[tuple[str, Any]]:
+    if isinstance(cookies, Mapping):
+        return cookies.items()
+    return cookies
+
+
+class AbstractCookieJar(abc.ABC):
+    """The interface a session uses: store cookies from responses, select them for requests."""
+
+    @property
+    def unsafe(self) -> bool:
+        return False
+
+    @property
+    def quote_cookie(self) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def __len__(self) -> int: ...
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[Morsel[str]]: ...
+
+    @abc.abstractmethod
+    def clear(self, predicate: Optional[ClearCookiePredicate] = None) -> None:
+        """Remove every cookie, or those for which ``predicate(morsel)`` is true."""
+
+    @abc.abstractmethod
+    def clear_domain(self, domain: str) -> None:
+        """Remove the cookies of ``domain`` and its subdomains."""
+
+    @abc.abstractmethod
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+        """Store ``cookies`` as if ``response_url`` had set them."""
+
+    @abc.abstractmethod
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        """Store the cookies of raw ``Set-Cookie`` values received from ``response_url``."""
+
+    @abc.abstractmethod
+    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+        """The cookies to send to ``request_url``."""
+
+
+class _Stored:
+    __slots__ = ("expires", "host_only", "morsel")
+
+    def __init__(self, morsel: Morsel[str], host_only: bool, expires: Optional[float]) -> None:
+        self.morsel = morsel
+        self.host_only = host_only
+        self.expires = expires
+
+
+_Key = tuple[str, str, str]  # (domain, path, name); domain "" = shared by every host
+
+
+class CookieJar(AbstractCookieJar):
+    """Cookies kept by a session, selected per request by domain, path, ``Secure`` and expiry.
+
+    ``unsafe=True`` also accepts cookies from hosts given as IP addresses; ``quote_cookie=False``
+    sends values as received, without re-quoting them. ``treat_as_secure_origin`` names origins
+    (such as ``http://127.0.0.1:8080``) that get ``Secure`` cookies over cleartext.
+    """
+
+    def __init__(
+        self,
+        *,
+        unsafe: bool = False,
+        quote_cookie: bool = True,
+        treat_as_secure_origin: Union[str, URL, Iterable[Union[str, URL]], None] = None,
+        loop: Any = None,
+    ) -> None:
+        self._unsafe = unsafe
+        self._quote_cookie = quote_cookie
+        if treat_as_secure_origin is None:
+            origins: Iterable[Union[str, URL]] = ()
+        elif isinstance(treat_as_secure_origin, (str, URL)):
+            origins = (treat_as_secure_origin,)
+        else:
+            origins = treat_as_secure_origin
+        self._secure_origins = frozenset(URL(o).origin() for o in origins)
+        self._store: dict[_Key, _Stored] = {}
+
+    @property
+    def unsafe(self) -> bool:
+        return self._unsafe
+
+    @property
+    def quote_cookie(self) -> bool:
+        return self._quote_cookie
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        return self._secure_origins
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._store)
+
+    def __iter__(self) -> Iterator[Morsel[str]]:
+        self._expire()
+        return iter([stored.morsel for stored in self._store.values()])
+
+    def _expire(self) -> None:
+        now = time.time()
+        expired = [k for k, v in self._store.items() if v.expires is not None and v.expires <= now]
+        for key in expired:
+            del self._store[key]
+
+    def clear(self, predicate: Optional[ClearCookiePredicate] = None) -> None:
+        if predicate is None:
+            self._store.clear()
+            return
+        self._expire()
+        for key in [k for k, v in self._store.items() if predicate(v.morsel)]:
+            del self._store[key]
+
+    def clear_domain(self, domain: str) -> None:
+        self.clear(lambda morsel: _domain_matches(domain, morsel["domain"]))
+
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+        host = response_url.raw_host
+        if not self._unsafe and _is_ip_address(host):
+            return
+        now = time.time()
+        for name, value in _pairs(cookies):
+            if isinstance(value, Morsel):
+                morsel: Morsel[str] = value.copy()
+            else:
+                holder: SimpleCookie = SimpleCookie()
+                holder[name] = value
+                morsel = holder[name]
+            self._store_one(morsel, response_url, host, now)
+        self._expire()
+
+    def _store_one(self, morsel: Morsel[str], url: URL, host: Optional[str], now: float) -> None:
+        domain = morsel["domain"]
+        if domain.endswith("."):
+            # A trailing dot makes the attribute unusable: the cookie becomes host-only.
+            domain = ""
+            morsel["domain"] = ""
+        domain = domain.lstrip(".").lower()
+        if domain and host and not _domain_matches(domain, host.lower()):
+            return  # a host may only set cookies for itself and its parent domains
+        path = morsel["path"]
+        if not path.startswith("/"):
+            path = _default_path(url)
+            morsel["path"] = path
+        host_only = not domain and host is not None
+        if host_only:
+            assert host is not None
+            domain = host.lower()
+        morsel["domain"] = domain
+        expires: Optional[float] = None
+        if morsel["max-age"]:
+            try:
+                seconds = int(morsel["max-age"])
+            except ValueError:
+                morsel["max-age"] = ""
+            else:
+                expires = now + seconds if seconds > 0 else 0.0
+        elif morsel["expires"]:
+            parsed = parse_cookie_date(morsel["expires"])
+            if parsed is None:
+                morsel["expires"] = ""
+            else:
+                expires = float(parsed)
+        key = (domain, path, morsel.key)
+        if expires is not None and expires <= now:
+            self._store.pop(key, None)  # an expiry in the past deletes the cookie
+            return
+        self._store[key] = _Stored(morsel, host_only, expires)
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        if not headers or (not self._unsafe and _is_ip_address(response_url.raw_host)):
+            return
+        parsed: list[tuple[str, Morsel[str]]] = []
+        for header in headers:
+            cookie: SimpleCookie = SimpleCookie()
+            try:
+                cookie.load(header)
+            except CookieError:
+                continue  # one malformed Set-Cookie does not spoil the others
+            parsed.extend(cookie.items())
+        if parsed:
+            self.update_cookies(parsed, response_url)
+
+    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+        self._expire()
+        selected: BaseCookie[str] = BaseCookie()
+        if not self._store:
+            return selected
+        host = (request_url.raw_host or "").lower()
+        secure = request_url.scheme in ("https", "wss")
+        if not secure and self._secure_origins:
+            try:
+                secure = request_url.origin() in self._secure_origins
+            except ValueError:
+                pass
+        ip_host = _is_ip_address(host)
+        path = request_url.path or "/"
+        matches: list[tuple[int, int, Morsel[str]]] = []
+        for (domain, cookie_path, _), stored in self._store.items():
+            if domain:
+                if ip_host and not self._unsafe:
+                    continue
+                if stored.host_only or ip_host:
+                    if domain != host:
+                        continue
+                elif not _domain_matches(domain, host):
+                    continue
+            if not _path_matches(cookie_path, path):
+                continue
+            if stored.morsel["secure"] and not secure:
+                continue
+            matches.append((len(domain), len(cookie_path), stored.morsel))
+        # Less specific first; a more specific cookie of the same name replaces it.
+        matches.sort(key=lambda m: (m[0], m[1]))
+        for _, _, morsel in matches:
+            selected.pop(morsel.key, None)
+            dict.__setitem__(selected, morsel.key, self._for_sending(morsel))
+        return selected
+
+    def _for_sending(self, morsel: Morsel[str]) -> Morsel[str]:
+        out: Morsel[str] = Morsel()
+        if not self._quote_cookie:
+            coded = morsel.value
+        elif morsel.coded_value.startswith('"'):
+            coded = morsel.coded_value
+        else:
+            coded = _ENCODER.value_encode(morsel.value)[1]
+        out.set(morsel.key, morsel.value, coded)
+        return out
+
+    def save(self, file_path: Union[str, os.PathLike[str]]) -> None:
+        """Write the cookies to ``file_path`` as JSON (readable by :meth:`load`), mode 0600."""
+        self._expire()
+        records = [
+            {
+                "name": m.key,
+                "value": m.value,
+                "coded_value": m.coded_value,
+                "attributes": {k: v for k, v in m.items() if v},
+                "host_only": s.host_only,
+                "expires_at": s.expires,
+            }
+            for s in self._store.values()
+            for m in (s.morsel,)
+        ]
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with open(os.open(file_path, flags, 0o600), "w", encoding="utf-8") as f:
+            json.dump(records, f, indent=2)
+
+    def load(self, file_path: Union[str, os.PathLike[str]]) -> None:
+        """Replace the cookies with those saved by :meth:`save`."""
+        records = json.loads(pathlib.Path(file_path).read_text(encoding="utf-8"))
+        store: dict[_Key, _Stored] = {}
+        for record in records:
+            morsel: Morsel[str] = Morsel()
+            morsel.set(record["name"], record["value"], record["coded_value"])
+            for attribute, value in record["attributes"].items():
+                morsel[attribute] = value
+            expires = record["expires_at"]
+            key = (morsel["domain"], morsel["path"], morsel.key)
+            store[key] = _Stored(morsel, bool(record["host_only"]), expires)
+        self._store = store
+        self._expire()
+
+
+class DummyCookieJar(AbstractCookieJar):
+    """A jar that keeps nothing: no cookie is stored or sent (request ``cookies=`` still are)."""
+
+    def __init__(self, *, loop: Any = None) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Iterator[Morsel[str]]:
+        return iter(())
+
+    def clear(self, predicate: Optional[ClearCookiePredicate] = None) -> None:
+        pass
+
+    def clear_domain(self, domain: str) -> None:
+        pass
+
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+        pass
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        pass
+
+    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+        return SimpleCookie()
+
+
+def cookie_header(existing: Optional[str], cookies: BaseCookie[str]) -> Optional[str]:
+    """The ``Cookie`` header for ``cookies`` merged into an ``existing`` one (those win on names)."""
+    if not cookies:
+        return existing
+    merged: dict[str, str] = {}
+    for part in (existing or "").split(";"):
+        name, eq, value = part.strip().partition("=")
+        if name and eq:
+            merged[name] = value
+    for name, morsel in cookies.items():
+        merged[name] = morsel.coded_value
+    return "; ".join(f"{name}={value}" for name, value in merged.items())

@@ -1,0 +1,218 @@
+//! Delivering results from the tokio runtime to asyncio without the GIL on the tokio side.
+//!
+//! Every event loop gets one [`Completer`]: a queue of finished results plus a socket pair whose
+//! read end is registered with `loop.add_reader`. A finished request pushes its result and, only
+//! if the queue was empty, writes one byte; the loop then runs [`Drain`] once and completes every
+//! queued future in that single callback. Compared with one `call_soon_threadsafe` per result
+//! (the bridge's default), this never takes the GIL on a runtime thread, batches completions
+//! that finish together, and cannot raise "Event loop is closed" from a runtime thread
+//! (pyo3-async-runtimes issue 90): a closed loop simply never drains its queue.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use tokio::task::AbortHandle;
+
+use crate::errors::FetchError;
+use crate::runtime;
+
+/// Turns a finished result into the Python value (or exception) that completes the future.
+pub type Deliver = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+struct Completion {
+    future: Py<PyAny>,
+    deliver: Deliver,
+}
+
+struct Shared {
+    queue: Mutex<Vec<Completion>>,
+    wake: UnixStream,
+}
+
+impl Shared {
+    fn push(&self, completion: Completion) {
+        let was_empty = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let was_empty = queue.is_empty();
+            queue.push(completion);
+            was_empty
+        };
+        if was_empty {
+            // A full socket buffer already means "wake up"; a closed peer means the loop is
+            // gone. Both are fine to ignore.
+            let _ = (&self.wake).write(&[1]);
+        }
+    }
+}
+
+/// One event loop's completion queue.
+#[pyclass(frozen)]
+struct Completer {
+    shared: Arc<Shared>,
+    wake_reader: UnixStream,
+}
+
+/// The loop callback that completes every queued future.
+#[pyclass(frozen)]
+struct Drain {
+    completer: Py<Completer>,
+}
+
+#[pymethods]
+impl Drain {
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        let completer = self.completer.get();
+        let mut sink = [0u8; 256];
+        loop {
+            match (&completer.wake_reader).read(&mut sink) {
+                Ok(n) if n == sink.len() => continue,
+                Ok(_) => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let batch = std::mem::take(
+            &mut *completer
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for completion in batch {
+            // One bad completion must not strand the rest of the batch.
+            if let Err(err) = complete(py, completion) {
+                err.write_unraisable(py, None);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn complete(py: Python<'_>, Completion { future, deliver }: Completion) -> PyResult<()> {
+    let future = future.bind(py);
+    // A cancelled future (its task was cancelled) takes no result.
+    if future
+        .call_method0(pyo3::intern!(py, "done"))?
+        .is_truthy()?
+    {
+        return Ok(());
+    }
+    match deliver(py) {
+        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+        Err(err) => {
+            future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))?
+        }
+    };
+    Ok(())
+}
+
+/// Aborts the Rust task when the asyncio future is cancelled.
+#[pyclass(frozen)]
+struct AbortOnCancel {
+    abort: AbortHandle,
+}
+
+#[pymethods]
+impl AbortOnCancel {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future
+            .call_method0(pyo3::intern!(future.py(), "cancelled"))?
+            .is_truthy()?
+        {
+            self.abort.abort();
+        }
+        Ok(())
+    }
+}
+
+fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResult<Arc<Shared>> {
+    static REGISTRY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let registry = REGISTRY
+        .get_or_try_init(py, || {
+            py.import("weakref")?
+                .getattr("WeakKeyDictionary")?
+                .call0()
+                .map(Bound::unbind)
+        })?
+        .bind(py);
+    if let Some(existing) = registry
+        .call_method1(pyo3::intern!(py, "get"), (event_loop,))?
+        .cast_into::<Completer>()
+        .ok()
+    {
+        return Ok(existing.get().shared.clone());
+    }
+    let (wake_reader, wake_writer) = UnixStream::pair()?;
+    wake_reader.set_nonblocking(true)?;
+    wake_writer.set_nonblocking(true)?;
+    let fd = wake_reader.as_raw_fd();
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(Vec::new()),
+        wake: wake_writer,
+    });
+    let completer = Bound::new(
+        py,
+        Completer {
+            shared: shared.clone(),
+            wake_reader,
+        },
+    )?;
+    let drain = Drain {
+        completer: completer.clone().unbind(),
+    };
+    event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, drain))?;
+    registry.set_item(event_loop, &completer)?;
+    Ok(shared)
+}
+
+/// Runs `work` on the runtime and returns an `asyncio.Future` on the running loop that completes
+/// with `on_done(result)`. Cancelling the future aborts `work`. A panic inside `work` becomes an
+/// internal-error exception instead of crossing into Python.
+pub fn spawn_for_loop<'py, T, W, C>(
+    py: Python<'py>,
+    work: W,
+    on_done: C,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Send + 'static,
+    W: std::future::Future<Output = Result<T, FetchError>> + Send + 'static,
+    C: FnOnce(Python<'_>, Result<T, FetchError>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
+    let shared = completer_for(py, &event_loop)?;
+    let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let future_ref = future.clone().unbind();
+    let task = runtime::spawn(async move {
+        let result = match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(FetchError::internal(None, &panic_message(panic.as_ref()))),
+        };
+        shared.push(Completion {
+            future: future_ref,
+            deliver: Box::new(move |py| on_done(py, result)),
+        });
+    })?;
+    future.call_method1(
+        pyo3::intern!(py, "add_done_callback"),
+        (AbortOnCancel {
+            abort: task.abort_handle(),
+        },),
+    )?;
+    Ok(future)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a Rust panic".to_owned()
+    }
+}

@@ -1,0 +1,381 @@
+//! The reqwest client (one connection pool) with its settings, the shared pools behind the
+//! module-level functions, and the `Client` class that gives Python its own pool.
+//!
+//! Settings that reqwest fixes per client (TLS trust, HTTP/2, connect and read timeouts, proxy)
+//! key the pool: two requests share connections only if they agree on all of them, so a
+//! connection opened with `verify=False` is never reused by a verifying request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::errors::{runtime_error, TimeoutSettings};
+use crate::options::Kwargs;
+
+pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
+/// A bound on distinct option combinations kept alive by the module-level functions.
+const MAX_SHARED_CLIENTS: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Http2Mode {
+    Http1Only,
+    /// Offer h2 by ALPN over TLS; cleartext stays HTTP/1.1.
+    Prefer,
+    /// HTTP/2 with prior knowledge, cleartext included.
+    Force,
+}
+
+/// Everything reqwest fixes per client. Seconds are stored as f64 bits so the config can key a map.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientConfig {
+    pub verify: bool,
+    pub ca_bundle: Option<String>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    pub http2: Http2Mode,
+    pub connect_timeout: Option<u64>,
+    pub read_timeout: Option<u64>,
+    pub pool_idle_timeout: Option<u64>,
+    pub force_close: bool,
+    pub proxy: Option<String>,
+    pub trust_env: bool,
+    pub user_agent: Option<String>,
+}
+
+fn seconds(bits: Option<u64>) -> Option<f64> {
+    bits.map(f64::from_bits)
+}
+
+impl ClientConfig {
+    pub fn timeouts(&self) -> TimeoutSettings {
+        TimeoutSettings {
+            connect: seconds(self.connect_timeout),
+            read: seconds(self.read_timeout),
+        }
+    }
+
+    fn build(&self) -> PyResult<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            // Redirects are followed by ferrofetch (request.rs): per-request limits, history and
+            // credential stripping need it.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
+        if let Some(t) = seconds(self.connect_timeout) {
+            builder = builder.connect_timeout(Duration::from_secs_f64(t));
+        }
+        if let Some(t) = seconds(self.read_timeout) {
+            builder = builder.read_timeout(Duration::from_secs_f64(t));
+        }
+        if self.force_close {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        builder = match self.http2 {
+            Http2Mode::Http1Only => builder.http1_only(),
+            Http2Mode::Prefer => builder,
+            Http2Mode::Force => builder.http2_prior_knowledge(),
+        };
+        if !self.verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        if let Some(path) = &self.ca_bundle {
+            let pem = std::fs::read(path)?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                PyValueError::new_err(format!(
+                    "ca_bundle {path:?} holds no usable PEM certificates: {e}"
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(PyValueError::new_err(format!(
+                    "ca_bundle {path:?} holds no PEM certificates"
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        match (&self.client_cert, &self.client_key) {
+            (Some(cert), key) => {
+                let mut pem = std::fs::read(cert)?;
+                if let Some(key) = key {
+                    pem.push(b'\n');
+                    pem.extend(std::fs::read(key)?);
+                }
+                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                    PyValueError::new_err(format!(
+                        "client_cert/client_key are not a usable PEM identity: {e}"
+                    ))
+                })?;
+                builder = builder.identity(identity);
+            }
+            (None, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "client_key was given without client_cert",
+                ))
+            }
+            (None, None) => {}
+        }
+        if let Some(proxy) = &self.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|e| PyValueError::new_err(format!("invalid proxy URL {proxy:?}: {e}")))?;
+            builder = builder.proxy(proxy);
+        } else if !self.trust_env {
+            // reqwest reads HTTP(S)_PROXY by default; aiohttp and ferrofetch only with trust_env.
+            builder = builder.no_proxy();
+        }
+        builder
+            .build()
+            .map_err(|e| PyValueError::new_err(format!("could not build the HTTP client: {e}")))
+    }
+}
+
+/// Bounds on requests in flight, like aiohttp's `TCPConnector(limit, limit_per_host)`. For
+/// HTTP/1.1 a request in flight is a connection in use.
+#[derive(Default)]
+struct Limits {
+    total: Option<Arc<Semaphore>>,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Permits held for the life of one request hop.
+pub struct LimitPermits {
+    _total: Option<OwnedSemaphorePermit>,
+    _host: Option<OwnedSemaphorePermit>,
+}
+
+/// A pool and everything a request on it needs.
+pub struct Engine {
+    pub http: reqwest::Client,
+    pub config: ClientConfig,
+    limits: Limits,
+    /// Cancelled by `Client.close()`: in-flight requests end with an error.
+    pub closing: CancellationToken,
+}
+
+impl Engine {
+    fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
+        Ok(Engine {
+            http: config.build()?,
+            config,
+            limits: Limits {
+                total: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+                per_host: limit_per_host,
+                hosts: Mutex::new(HashMap::new()),
+            },
+            closing: CancellationToken::new(),
+        })
+    }
+
+    /// Waits for room under the connection limits (no-op when unlimited).
+    pub async fn acquire(&self, url: &reqwest::Url) -> LimitPermits {
+        let total = match &self.limits.total {
+            Some(sem) => sem.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let host = if self.limits.per_host > 0 {
+            let key = format!(
+                "{}://{}:{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default()
+            );
+            let sem = {
+                let mut hosts = self.limits.hosts.lock().unwrap_or_else(|p| p.into_inner());
+                hosts
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_host)))
+                    .clone()
+            };
+            sem.acquire_owned().await.ok()
+        } else {
+            None
+        };
+        LimitPermits {
+            _total: total,
+            _host: host,
+        }
+    }
+}
+
+static SHARED: Mutex<Option<HashMap<ClientConfig, Arc<Engine>>>> = Mutex::new(None);
+
+/// The shared pool for these settings, used by module-level `fetch` and `fetch_all`.
+pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    let map = shared.get_or_insert_with(HashMap::new);
+    if let Some(engine) = map.get(&config) {
+        return Ok(engine.clone());
+    }
+    if map.len() >= MAX_SHARED_CLIENTS {
+        map.clear();
+    }
+    let engine = Arc::new(Engine::new(config.clone(), 0, 0)?);
+    map.insert(config, engine.clone());
+    Ok(engine)
+}
+
+/// After fork: the parent's pools belong to runtime threads the child does not have.
+pub fn forget_shared_clients() {
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(map) = shared.take() {
+        std::mem::forget(map);
+    }
+    crate::runtime::bump_generation();
+}
+
+/// A connection pool of its own, with its settings (see `_core.pyi`).
+#[pyclass(frozen, module = "ferrofetch")]
+pub struct Client {
+    engine: Mutex<Option<(u64, Arc<Engine>)>>,
+    config: ClientConfig,
+    limit: usize,
+    limit_per_host: usize,
+    closed: AtomicBool,
+}
+
+impl Client {
+    /// The pool, rebuilt if the process has forked since it was made.
+    pub fn engine(&self) -> PyResult<Arc<Engine>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(runtime_error("this Client is closed"));
+        }
+        let generation = crate::runtime::generation();
+        let mut slot = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
+            Some((made_in, engine)) if *made_in == generation => Ok(engine.clone()),
+            _ => {
+                if let Some(stale) = slot.take() {
+                    std::mem::forget(stale);
+                }
+                let engine = Arc::new(Engine::new(
+                    self.config.clone(),
+                    self.limit,
+                    self.limit_per_host,
+                )?);
+                *slot = Some((generation, engine.clone()));
+                Ok(engine)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (**options))]
+    fn py_new(options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let kwargs = Kwargs::new(options);
+        let config = ClientConfig::from_kwargs(&kwargs)?;
+        let limit = kwargs
+            .take("limit")?
+            .map(|v| v.extract())
+            .transpose()?
+            .unwrap_or(0);
+        let limit_per_host = kwargs
+            .take("limit_per_host")?
+            .map(|v| v.extract())
+            .transpose()?
+            .unwrap_or(0);
+        kwargs.finish("Client")?;
+        let engine = Arc::new(Engine::new(config.clone(), limit, limit_per_host)?);
+        Ok(Client {
+            engine: Mutex::new(Some((crate::runtime::generation(), engine))),
+            config,
+            limit,
+            limit_per_host,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    #[pyo3(signature = (url, **options))]
+    fn fetch<'py>(
+        &self,
+        py: Python<'py>,
+        url: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = Kwargs::new(options);
+        crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+    }
+
+    #[pyo3(signature = (urls, **options))]
+    fn fetch_all<'py>(
+        &self,
+        py: Python<'py>,
+        urls: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = Kwargs::new(options);
+        crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
+    }
+
+    #[pyo3(signature = (url, **options))]
+    fn open<'py>(
+        &self,
+        py: Python<'py>,
+        url: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = Kwargs::new(options);
+        crate::stream::start_open(py, self.engine()?, url, &kwargs)
+    }
+
+    /// Closes the pool; requests still in flight end with `ClientConnectionError`.
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((_, engine)) = engine {
+            engine.closing.cancel();
+        }
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<ferrofetch.Client verify={} http2={:?} limit={} closed={}>",
+            self.config.verify,
+            self.config.http2,
+            self.limit,
+            self.closed.load(Ordering::Acquire)
+        )
+    }
+}
+
+/// Module-level `fetch`: the shared pool for the client-level options given.
+#[pyfunction]
+#[pyo3(signature = (url, **options))]
+pub fn fetch<'py>(
+    py: Python<'py>,
+    url: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = Kwargs::new(options);
+    let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+    crate::request::start_fetch(py, engine, url, &kwargs, "fetch")
+}
+
+/// Module-level `fetch_all`: the shared pool for the client-level options given.
+#[pyfunction]
+#[pyo3(signature = (urls, **options))]
+pub fn fetch_all<'py>(
+    py: Python<'py>,
+    urls: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = Kwargs::new(options);
+    let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+    crate::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
+}

@@ -1,0 +1,336 @@
+//! The one place where reqwest, hyper, rustls and io errors become ferrofetch's Python exceptions.
+//!
+//! Inside the engine a failure is a [`FetchError`]: plain Rust data (kind, URL, message) that can
+//! cross threads without the GIL. It becomes a Python exception only when it is delivered on the
+//! event loop, through [`FetchError::into_pyerr`], using the classes of `ferrofetch.exceptions`.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyModule};
+
+/// What went wrong, in the user's terms; each kind maps to one exception class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidUrl,
+    NonHttpUrl,
+    InvalidRedirectUrl,
+    NonHttpRedirectUrl,
+    Connector,
+    ConnectorDns,
+    ConnectorCertificate,
+    ConnectorSsl,
+    ProxyConnection,
+    ConnectionTimeout,
+    SocketTimeout,
+    TotalTimeout,
+    ServerDisconnected,
+    ConnectionReset,
+    Connection,
+    Payload,
+    BodyTooLarge,
+    TooManyRedirects { status: u16 },
+    BadResponse,
+    Closed,
+    Internal,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchError {
+    pub kind: ErrorKind,
+    pub url: Option<String>,
+    pub message: String,
+}
+
+pub type FetchResult<T> = Result<T, FetchError>;
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl FetchError {
+    pub fn new(kind: ErrorKind, url: Option<&str>, message: impl Into<String>) -> Self {
+        FetchError {
+            kind,
+            url: url.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// A failure while sending the request or waiting for the response head.
+    pub fn from_send(err: &reqwest::Error, url: &str, timeouts: &TimeoutSettings) -> Self {
+        let (kind, what) = classify(err, Phase::Head, timeouts);
+        FetchError::new(kind, Some(url), format!("{what} ({url})"))
+    }
+
+    /// A failure while reading (and decoding) the response body.
+    pub fn from_body(err: &reqwest::Error, url: &str, timeouts: &TimeoutSettings) -> Self {
+        let (kind, what) = classify(err, Phase::Body, timeouts);
+        FetchError::new(kind, Some(url), format!("{what} ({url})"))
+    }
+
+    pub fn total_timeout(url: &str, seconds: f64) -> Self {
+        FetchError::new(
+            ErrorKind::TotalTimeout,
+            Some(url),
+            format!("request did not complete within the total timeout of {seconds} s ({url})"),
+        )
+    }
+
+    pub fn internal(url: Option<&str>, detail: &str) -> Self {
+        FetchError::new(
+            ErrorKind::Internal,
+            url,
+            format!("internal error in ferrofetch (please report it): {detail}"),
+        )
+    }
+
+    /// The Python exception for this failure, an instance of a `ferrofetch.exceptions` class.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match build_exception(py, &self) {
+            Ok(exception) => PyErr::from_value(exception),
+            Err(err) => err,
+        }
+    }
+}
+
+/// The timeouts in force for a request, so a timeout error can say which one fired.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeoutSettings {
+    pub connect: Option<f64>,
+    pub read: Option<f64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Head,
+    Body,
+}
+
+/// Walks the cause chain of a reqwest error to the most specific thing we can name.
+fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (ErrorKind, String) {
+    let io_kind = find_cause::<std::io::Error>(err).map(std::io::Error::kind);
+    let chain = cause_chain_text(err);
+
+    if err.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        if err.is_connect() {
+            let limit = timeouts
+                .connect
+                .map(|s| format!(" of {s} s"))
+                .unwrap_or_default();
+            return (
+                ErrorKind::ConnectionTimeout,
+                format!("connecting took longer than the connect timeout{limit}"),
+            );
+        }
+        let limit = timeouts
+            .read
+            .map(|s| format!(" of {s} s"))
+            .unwrap_or_default();
+        return (
+            ErrorKind::SocketTimeout,
+            format!("no data from the server within the read timeout{limit}"),
+        );
+    }
+
+    if let Some(tls) = find_cause::<rustls::Error>(err) {
+        return match tls {
+            rustls::Error::InvalidCertificate(reason) => (
+                ErrorKind::ConnectorCertificate,
+                format!("the server's TLS certificate was rejected: {reason:?}"),
+            ),
+            other => (
+                ErrorKind::ConnectorSsl,
+                format!("the TLS handshake failed: {other}"),
+            ),
+        };
+    }
+
+    if err.is_connect() {
+        if chain.contains("dns error") || chain.contains("failed to lookup address") {
+            return (
+                ErrorKind::ConnectorDns,
+                format!("could not resolve the host name: {}", innermost(err)),
+            );
+        }
+        if chain.contains("proxy") {
+            return (
+                ErrorKind::ProxyConnection,
+                format!("could not connect through the proxy: {chain}"),
+            );
+        }
+        let detail = match io_kind {
+            Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+            _ => innermost(err),
+        };
+        return (
+            ErrorKind::Connector,
+            format!("cannot connect to host: {detail}"),
+        );
+    }
+
+    if err.is_decode() {
+        return (
+            ErrorKind::Payload,
+            format!("the response body could not be decoded: {}", innermost(err)),
+        );
+    }
+
+    if let Some(hyper_err) = find_cause::<hyper::Error>(err) {
+        if hyper_err.is_parse() || hyper_err.is_parse_status() {
+            return (
+                ErrorKind::BadResponse,
+                format!("the server sent an invalid HTTP response: {hyper_err}"),
+            );
+        }
+        if hyper_err.is_incomplete_message() {
+            return match phase {
+                Phase::Head => (
+                    ErrorKind::ServerDisconnected,
+                    "the server closed the connection before sending a complete response"
+                        .to_owned(),
+                ),
+                Phase::Body => (
+                    ErrorKind::Payload,
+                    "the response payload is not complete: the server closed the connection early"
+                        .to_owned(),
+                ),
+            };
+        }
+    }
+
+    if let Some(h2_err) = find_cause::<h2::Error>(err) {
+        if h2_err.is_go_away() || h2_err.is_reset() {
+            return (
+                ErrorKind::ServerDisconnected,
+                format!("the server ended the HTTP/2 stream: {h2_err}"),
+            );
+        }
+    }
+
+    match (phase, io_kind) {
+        (_, Some(std::io::ErrorKind::ConnectionReset)) => (
+            ErrorKind::ConnectionReset,
+            "the server reset the connection".to_owned(),
+        ),
+        (Phase::Body, _) => (
+            ErrorKind::Payload,
+            format!("the response payload could not be read: {}", innermost(err)),
+        ),
+        (Phase::Head, _) if err.is_builder() => (
+            ErrorKind::InvalidUrl,
+            format!("the request could not be built: {chain}"),
+        ),
+        (Phase::Head, _) => (
+            ErrorKind::ServerDisconnected,
+            format!(
+                "the connection failed before a response arrived: {}",
+                innermost(err)
+            ),
+        ),
+    }
+}
+
+fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+fn cause_chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut current = err.source();
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+fn exceptions_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    MODULE
+        .get_or_try_init(py, || py.import("ferrofetch.exceptions").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+/// The class of `ferrofetch.exceptions` with this name.
+pub fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    exceptions_module(py)?.getattr(name)
+}
+
+fn class_name(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidUrl => "InvalidUrlClientError",
+        ErrorKind::NonHttpUrl => "NonHttpUrlClientError",
+        ErrorKind::InvalidRedirectUrl => "InvalidUrlRedirectClientError",
+        ErrorKind::NonHttpRedirectUrl => "NonHttpUrlRedirectClientError",
+        ErrorKind::Connector => "ClientConnectorError",
+        ErrorKind::ConnectorDns => "ClientConnectorDNSError",
+        ErrorKind::ConnectorCertificate => "ClientConnectorCertificateError",
+        ErrorKind::ConnectorSsl => "ClientConnectorSSLError",
+        ErrorKind::ProxyConnection => "ClientProxyConnectionError",
+        ErrorKind::ConnectionTimeout => "ConnectionTimeoutError",
+        ErrorKind::SocketTimeout => "SocketTimeoutError",
+        ErrorKind::TotalTimeout => "ServerTimeoutError",
+        ErrorKind::ServerDisconnected => "ServerDisconnectedError",
+        ErrorKind::ConnectionReset => "ClientConnectionResetError",
+        ErrorKind::Connection | ErrorKind::Closed => "ClientConnectionError",
+        ErrorKind::Payload => "ClientPayloadError",
+        ErrorKind::BodyTooLarge => "BodyTooLargeError",
+        ErrorKind::TooManyRedirects { .. } => "TooManyRedirects",
+        ErrorKind::BadResponse => "ClientResponseError",
+        ErrorKind::Internal => "ClientError",
+    }
+}
+
+fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'py, PyAny>> {
+    let class = exception_class(py, class_name(&error.kind))?;
+    let kwargs = PyDict::new(py);
+    match &error.kind {
+        ErrorKind::InvalidUrl
+        | ErrorKind::NonHttpUrl
+        | ErrorKind::InvalidRedirectUrl
+        | ErrorKind::NonHttpRedirectUrl => {
+            return class.call1((error.url.as_deref(), error.message.as_str()));
+        }
+        ErrorKind::TooManyRedirects { status } => {
+            kwargs.set_item("status", *status)?;
+            kwargs.set_item("message", &error.message)?;
+        }
+        ErrorKind::BadResponse => {
+            // aiohttp reports an unparsable response head as a 400 ClientResponseError.
+            kwargs.set_item("status", 400)?;
+            kwargs.set_item("message", &error.message)?;
+        }
+        _ => {
+            kwargs.set_item("url", error.url.as_deref())?;
+            return class.call((error.message.as_str(),), Some(&kwargs));
+        }
+    }
+    kwargs.set_item("url", error.url.as_deref())?;
+    class.call((), Some(&kwargs))
+}
+
+/// A Python error for misuse of the engine itself (configuration after start, closed client).
+pub fn runtime_error(message: impl Into<String>) -> PyErr {
+    PyRuntimeError::new_err(message.into())
+}

@@ -1,0 +1,311 @@
+//! One request, end to end: limits, redirects (followed here, not by reqwest), the total timeout,
+//! and the body read under `max_body_size`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use reqwest::header::{
+    HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
+    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+};
+use reqwest::{Method, StatusCode, Url};
+
+use crate::bridge;
+use crate::client::{Engine, LimitPermits};
+use crate::errors::{ErrorKind, FetchError, FetchResult};
+use crate::options::{Kwargs, RequestOptions};
+use crate::response::{Head, Response};
+
+/// Longer than any real request; keeps `Instant + timeout` from overflowing.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A response whose head has arrived, with the hop's connection-limit permits.
+pub struct Sent {
+    pub response: reqwest::Response,
+    pub history: Vec<String>,
+    pub method: Method,
+    pub started: Instant,
+    pub permits: LimitPermits,
+}
+
+/// Runs `work` under the request's total timeout and the client's close signal.
+pub async fn bounded<T>(
+    engine: &Engine,
+    timeout: Option<f64>,
+    url: &str,
+    work: impl Future<Output = FetchResult<T>>,
+) -> FetchResult<T> {
+    let limited = async {
+        match timeout {
+            Some(seconds) => {
+                let limit = Duration::try_from_secs_f64(seconds)
+                    .unwrap_or(LONGEST_TIMEOUT)
+                    .min(LONGEST_TIMEOUT);
+                tokio::time::timeout(limit, work)
+                    .await
+                    .unwrap_or_else(|_| Err(FetchError::total_timeout(url, seconds)))
+            }
+            None => work.await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = engine.closing.cancelled() => Err(FetchError::new(
+            ErrorKind::Closed,
+            Some(url),
+            format!("the client was closed while the request was in flight ({url})"),
+        )),
+        result = limited => result,
+    }
+}
+
+/// Sends the request and follows redirects as the options say, up to the final response head.
+pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchResult<Sent> {
+    let started = Instant::now();
+    let timeouts = engine.config.timeouts();
+    let mut url = url;
+    let mut method = options.method.clone();
+    let mut body = options.body.clone();
+    let mut headers: Option<HeaderMap> = None;
+    let mut history: Vec<String> = Vec::new();
+    loop {
+        let permits = engine.acquire(&url).await;
+        let current_headers = headers.as_ref().unwrap_or(&options.headers).clone();
+        let mut request = engine
+            .http
+            .request(method.clone(), url.clone())
+            .headers(current_headers);
+        if let Some(body) = &body {
+            request = request.body(body.clone());
+        }
+        let response = engine
+            .http
+            .execute(
+                request
+                    .build()
+                    .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
+            )
+            .await
+            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        let status = response.status();
+        let Some(location) = redirect_location(options, &response) else {
+            return Ok(Sent {
+                response,
+                history,
+                method,
+                started,
+                permits,
+            });
+        };
+        // The redirect's own body is never read (nor decoded): a bomb in it costs nothing.
+        drop(response);
+        drop(permits);
+        if history.len() >= options.max_redirects {
+            return Err(FetchError::new(
+                ErrorKind::TooManyRedirects {
+                    status: status.as_u16(),
+                },
+                Some(url.as_str()),
+                format!(
+                    "too many redirects: more than {} starting from {}",
+                    options.max_redirects,
+                    history.first().map(String::as_str).unwrap_or(url.as_str())
+                ),
+            ));
+        }
+        let next = redirect_target(&url, &location)?;
+        let hop_headers = headers.get_or_insert_with(|| options.headers.clone());
+        if changes_method_to_get(status, &method) {
+            method = if method == Method::HEAD {
+                Method::HEAD
+            } else {
+                Method::GET
+            };
+            body = None;
+            for name in [
+                CONTENT_LENGTH,
+                CONTENT_TYPE,
+                CONTENT_ENCODING,
+                TRANSFER_ENCODING,
+            ] {
+                hop_headers.remove(name);
+            }
+        }
+        if !same_origin(&url, &next) {
+            for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                hop_headers.remove(name);
+            }
+        }
+        history.push(url.to_string());
+        url = next;
+    }
+}
+
+fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> Option<String> {
+    if !options.follow_redirects {
+        return None;
+    }
+    match response.status() {
+        StatusCode::MOVED_PERMANENTLY
+        | StatusCode::FOUND
+        | StatusCode::SEE_OTHER
+        | StatusCode::TEMPORARY_REDIRECT
+        | StatusCode::PERMANENT_REDIRECT => response
+            .headers()
+            .get(LOCATION)
+            .map(crate::headers::value_text),
+        _ => None,
+    }
+}
+
+fn redirect_target(current: &Url, location: &str) -> FetchResult<Url> {
+    let next = current.join(location.trim()).map_err(|e| {
+        FetchError::new(
+            ErrorKind::InvalidRedirectUrl,
+            Some(location),
+            format!("the redirect from {current} points to an invalid URL: {e}"),
+        )
+    })?;
+    match next.scheme() {
+        "http" | "https" if next.host_str().is_some_and(|h| !h.is_empty()) => Ok(next),
+        "http" | "https" => Err(FetchError::new(
+            ErrorKind::InvalidRedirectUrl,
+            Some(location),
+            format!("the redirect from {current} points to a URL without a host"),
+        )),
+        other => Err(FetchError::new(
+            ErrorKind::NonHttpRedirectUrl,
+            Some(location),
+            format!("the redirect from {current} points to a {other:?} URL; only http and https are followed"),
+        )),
+    }
+}
+
+/// 303 turns every method but HEAD into GET; 301 and 302 turn POST into GET, as browsers,
+/// aiohttp and requests do. 307 and 308 keep method and body.
+fn changes_method_to_get(status: StatusCode, method: &Method) -> bool {
+    match status {
+        StatusCode::SEE_OTHER => *method != Method::HEAD,
+        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => *method == Method::POST,
+        _ => false,
+    }
+}
+
+/// Credentials follow a redirect only within one origin: same scheme, host and port.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Reads the (decoded) body whole, failing as soon as it grows past `limit`.
+pub async fn read_body(
+    response: &mut reqwest::Response,
+    limit: Option<u64>,
+    url: &str,
+    engine: &Engine,
+) -> FetchResult<Bytes> {
+    let timeouts = engine.config.timeouts();
+    let mut first: Option<Bytes> = None;
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::from_body(&e, url, &timeouts))?
+    {
+        total += chunk.len() as u64;
+        check_body_size(total, limit, url)?;
+        if buffer.is_empty() && first.is_none() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(first) = first.take() {
+            let hint = response
+                .content_length()
+                .unwrap_or(0)
+                .min(limit.unwrap_or(u64::MAX));
+            buffer.reserve(
+                usize::try_from(hint)
+                    .unwrap_or(0)
+                    .max(first.len() + chunk.len()),
+            );
+            buffer.extend_from_slice(&first);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(buffer)))
+}
+
+pub fn check_body_size(total: u64, limit: Option<u64>, url: &str) -> FetchResult<()> {
+    match limit {
+        Some(limit) if total > limit => Err(FetchError::new(
+            ErrorKind::BodyTooLarge,
+            Some(url),
+            format!(
+                "the response body is larger than max_body_size ({limit} bytes decoded); reading stopped ({url})"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The whole request: head, redirects and body, under the total timeout.
+pub async fn execute(
+    engine: Arc<Engine>,
+    options: Arc<RequestOptions>,
+    url: Url,
+) -> FetchResult<Response> {
+    let url_text = url.to_string();
+    bounded(&engine, options.timeout, &url_text, async {
+        let mut sent = send(&engine, &options, url).await?;
+        let final_url = sent.response.url().to_string();
+        let body = read_body(
+            &mut sent.response,
+            options.max_body_size,
+            &final_url,
+            &engine,
+        )
+        .await?;
+        Ok(Response::new(Head::take(&mut sent), body))
+    })
+    .await
+}
+
+/// The URL argument as text; anything but `str` is a `TypeError`.
+pub fn url_text(url: &Bound<'_, PyAny>) -> PyResult<String> {
+    match url.cast::<PyString>() {
+        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "a URL must be a str, got {}",
+            url.get_type().name()?
+        ))),
+    }
+}
+
+/// `fetch(url, **options)`: one request, one future.
+pub fn start_fetch<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    url: &Bound<'py, PyAny>,
+    kwargs: &Kwargs<'py>,
+    function: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let raw = url_text(url)?;
+    let options = RequestOptions::from_kwargs(py, kwargs)?;
+    kwargs.finish(function)?;
+    let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
+    bridge::spawn_for_loop(
+        py,
+        execute(engine, Arc::new(options), url),
+        |py, result| match result {
+            Ok(response) => Ok(Py::new(py, response)?.into_any()),
+            Err(error) => Err(error.into_pyerr(py)),
+        },
+    )
+}

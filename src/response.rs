@@ -1,0 +1,251 @@
+//! `Response`: a finished response with its body, as plain Rust data until Python asks.
+//!
+//! A batch of 100,000 responses is built without touching Python per response: headers become
+//! a `CIMultiDictProxy` and the body a `bytes` object only on first access, then are cached.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::{Method, StatusCode, Version};
+
+use crate::errors::exception_class;
+use crate::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::request::Sent;
+
+/// Everything known once the response head has arrived.
+pub struct Head {
+    pub url: String,
+    pub method: Method,
+    pub status: StatusCode,
+    pub reason: Option<String>,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub history: Vec<String>,
+    pub started: Instant,
+}
+
+impl Head {
+    /// Moves the head out of a sent request (the headers are taken, not copied).
+    pub fn take(sent: &mut Sent) -> Head {
+        let response = &mut sent.response;
+        let reason = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+        Head {
+            url: response.url().to_string(),
+            method: sent.method.clone(),
+            status: response.status(),
+            reason,
+            version: response.version(),
+            headers: std::mem::take(response.headers_mut()),
+            history: std::mem::take(&mut sent.history),
+            started: sent.started,
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        self.reason.clone().unwrap_or_else(|| {
+            self.status
+                .canonical_reason()
+                .unwrap_or_default()
+                .to_owned()
+        })
+    }
+
+    pub fn http_version(&self) -> &'static str {
+        match self.version {
+            Version::HTTP_09 => "HTTP/0.9",
+            Version::HTTP_10 => "HTTP/1.0",
+            Version::HTTP_11 => "HTTP/1.1",
+            Version::HTTP_2 => "HTTP/2",
+            Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/?",
+        }
+    }
+
+    fn content_type_header(&self) -> Option<mime::Mime> {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+    }
+
+    /// The media type without parameters, lower case; aiohttp's default when absent.
+    pub fn content_type(&self) -> String {
+        self.content_type_header()
+            .map(|m| m.essence_str().to_ascii_lowercase())
+            .unwrap_or_else(|| "application/octet-stream".to_owned())
+    }
+
+    pub fn charset(&self) -> Option<String> {
+        self.content_type_header().and_then(|m| {
+            m.get_param(mime::CHARSET)
+                .map(|c| c.as_str().to_ascii_lowercase())
+        })
+    }
+
+    /// `ClientResponseError` for a status of 400 or more.
+    pub fn raise_for_status(&self, py: Python<'_>, headers: Py<PyAny>) -> PyResult<()> {
+        if self.status.as_u16() < 400 {
+            return Ok(());
+        }
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("status", self.status.as_u16())?;
+        kwargs.set_item("message", self.reason())?;
+        kwargs.set_item("headers", headers)?;
+        kwargs.set_item("url", &self.url)?;
+        let error = exception_class(py, "ClientResponseError")?.call((), Some(&kwargs))?;
+        Err(PyErr::from_value(error))
+    }
+}
+
+/// A completed response whose body has been read whole (see `_core.pyi`).
+#[pyclass(frozen, module = "ferrofetch")]
+pub struct Response {
+    head: Head,
+    body: Bytes,
+    elapsed: Duration,
+    headers: PyOnceLock<Py<PyAny>>,
+    content: PyOnceLock<Py<PyBytes>>,
+}
+
+impl Response {
+    pub fn new(head: Head, body: Bytes) -> Self {
+        Response {
+            elapsed: head.started.elapsed(),
+            head,
+            body,
+            headers: PyOnceLock::new(),
+            content: PyOnceLock::new(),
+        }
+    }
+}
+
+/// `bytes.decode(charset, errors)`, falling back to UTF-8 for a charset Python does not know.
+pub fn decode_text<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyBytes>,
+    charset: Option<&str>,
+    errors: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let encoding = charset.unwrap_or("utf-8");
+    match body.call_method1(pyo3::intern!(py, "decode"), (encoding, errors)) {
+        Err(err) if err.is_instance_of::<pyo3::exceptions::PyLookupError>(py) => {
+            body.call_method1(pyo3::intern!(py, "decode"), ("utf-8", errors))
+        }
+        other => other,
+    }
+}
+
+#[pymethods]
+impl Response {
+    #[getter]
+    fn url(&self) -> &str {
+        &self.head.url
+    }
+
+    #[getter]
+    fn method(&self) -> &str {
+        self.head.method.as_str()
+    }
+
+    #[getter]
+    fn status(&self) -> u16 {
+        self.head.status.as_u16()
+    }
+
+    #[getter]
+    fn reason(&self) -> String {
+        self.head.reason()
+    }
+
+    #[getter]
+    fn ok(&self) -> bool {
+        self.head.status.as_u16() < 400
+    }
+
+    #[getter]
+    fn headers(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.headers
+            .get_or_try_init(py, || to_multidict_proxy(py, &self.head.headers))
+            .map(|h| h.clone_ref(py))
+    }
+
+    #[getter]
+    fn raw_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        to_raw_pairs(py, &self.head.headers)
+    }
+
+    #[getter]
+    fn content(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.content
+            .get_or_init(py, || PyBytes::new(py, &self.body).unbind())
+            .clone_ref(py)
+    }
+
+    #[getter]
+    fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let content = self.content(py);
+        decode_text(
+            py,
+            content.bind(py),
+            self.head.charset().as_deref(),
+            "replace",
+        )
+    }
+
+    #[getter]
+    fn charset(&self) -> Option<String> {
+        self.head.charset()
+    }
+
+    #[getter]
+    fn content_type(&self) -> String {
+        self.head.content_type()
+    }
+
+    #[getter]
+    fn elapsed(&self) -> f64 {
+        self.elapsed.as_secs_f64()
+    }
+
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        self.head.http_version()
+    }
+
+    #[getter]
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, &self.head.history)
+    }
+
+    #[pyo3(signature = (**loads_kwargs))]
+    fn json<'py>(
+        &self,
+        py: Python<'py>,
+        loads_kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let content = self.content(py);
+        py.import("json")?
+            .getattr("loads")?
+            .call((content,), loads_kwargs)
+    }
+
+    fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {
+        self.head.raise_for_status(py, self.headers(py)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Response [{} {}] {}>",
+            self.head.status.as_u16(),
+            self.head.reason(),
+            self.head.url
+        )
+    }
+}

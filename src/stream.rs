@@ -1,0 +1,303 @@
+//! `Client.open`: a response whose body is read chunk by chunk as Python asks, so a 1 GiB body
+//! never sits in memory. The aiohttp-compatible `ClientResponse.content` is built on this.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::bridge;
+use crate::client::{Engine, LimitPermits};
+use crate::errors::{ErrorKind, FetchError, FetchResult};
+use crate::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::options::{Kwargs, RequestOptions};
+use crate::request::{bounded, check_body_size, send, url_text};
+use crate::response::Head;
+
+/// The unread rest of a body, with the connection-limit permits it holds.
+struct Body {
+    response: reqwest::Response,
+    _permits: LimitPermits,
+    read: u64,
+}
+
+#[pyclass(frozen, module = "ferrofetch")]
+pub struct StreamResponse {
+    head: Head,
+    content_length: Option<u64>,
+    body: Arc<Mutex<Option<Body>>>,
+    engine: Arc<Engine>,
+    max_body_size: Option<u64>,
+    timeout: Option<f64>,
+    deadline: Option<Instant>,
+    stop: CancellationToken,
+    closed: AtomicBool,
+    headers: PyOnceLock<Py<PyAny>>,
+}
+
+/// The next chunk, or `None` at the end; the body is released at the end or on any error.
+async fn next_chunk(
+    body: &Mutex<Option<Body>>,
+    engine: &Engine,
+    url: &str,
+    limit: Option<u64>,
+) -> FetchResult<Option<Bytes>> {
+    let mut guard = body.lock().await;
+    let Some(state) = guard.as_mut() else {
+        return Ok(None);
+    };
+    let result = state
+        .response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::from_body(&e, url, &engine.config.timeouts()));
+    match result {
+        Ok(Some(chunk)) => {
+            state.read += chunk.len() as u64;
+            if let Err(error) = check_body_size(state.read, limit, url) {
+                *guard = None;
+                return Err(error);
+            }
+            Ok(Some(chunk))
+        }
+        Ok(None) => {
+            *guard = None;
+            Ok(None)
+        }
+        Err(error) => {
+            *guard = None;
+            Err(error)
+        }
+    }
+}
+
+impl StreamResponse {
+    /// Runs a body read under what is left of the total timeout and the close signals.
+    fn spawn_read<'py, T, F, C>(
+        &self,
+        py: Python<'py>,
+        make: F,
+        on_done: C,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: Send + 'static,
+        F: FnOnce(
+            Arc<Mutex<Option<Body>>>,
+            Arc<Engine>,
+            String,
+            Option<u64>,
+        ) -> futures::future::BoxFuture<'static, FetchResult<T>>,
+        C: FnOnce(Python<'_>, FetchResult<T>) -> PyResult<Py<PyAny>> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        let url = self.head.url.clone();
+        let stop = self.stop.clone();
+        let remaining = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = self.timeout;
+        let work = make(
+            self.body.clone(),
+            engine.clone(),
+            url.clone(),
+            self.max_body_size,
+        );
+        bridge::spawn_for_loop(
+            py,
+            async move {
+                let limited = async {
+                    match remaining {
+                        Some(left) if left.is_zero() => {
+                            Err(FetchError::total_timeout(&url, timeout.unwrap_or(0.0)))
+                        }
+                        Some(left) => tokio::time::timeout(left, work).await.unwrap_or_else(|_| {
+                            Err(FetchError::total_timeout(&url, timeout.unwrap_or(0.0)))
+                        }),
+                        None => work.await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => Err(FetchError::new(
+                        ErrorKind::Connection,
+                        Some(&url),
+                        format!("the response was closed while its body was being read ({url})"),
+                    )),
+                    result = bounded(&engine, None, &url, limited) => result,
+                }
+            },
+            on_done,
+        )
+    }
+}
+
+#[pymethods]
+impl StreamResponse {
+    #[getter]
+    fn url(&self) -> &str {
+        &self.head.url
+    }
+
+    #[getter]
+    fn method(&self) -> &str {
+        self.head.method.as_str()
+    }
+
+    #[getter]
+    fn status(&self) -> u16 {
+        self.head.status.as_u16()
+    }
+
+    #[getter]
+    fn reason(&self) -> String {
+        self.head.reason()
+    }
+
+    #[getter]
+    fn headers(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.headers
+            .get_or_try_init(py, || to_multidict_proxy(py, &self.head.headers))
+            .map(|h| h.clone_ref(py))
+    }
+
+    #[getter]
+    fn raw_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        to_raw_pairs(py, &self.head.headers)
+    }
+
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        self.head.http_version()
+    }
+
+    #[getter]
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, &self.head.history)
+    }
+
+    #[getter]
+    fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    #[getter]
+    fn elapsed(&self) -> f64 {
+        self.head.started.elapsed().as_secs_f64()
+    }
+
+    fn read_chunk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn_read(
+            py,
+            |body, engine, url, limit| {
+                Box::pin(async move { next_chunk(&body, &engine, &url, limit).await })
+            },
+            |py, result| match result {
+                Ok(chunk) => Ok(PyBytes::new(py, chunk.as_deref().unwrap_or_default())
+                    .into_any()
+                    .unbind()),
+                Err(error) => Err(error.into_pyerr(py)),
+            },
+        )
+    }
+
+    fn read_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn_read(
+            py,
+            |body, engine, url, limit| {
+                Box::pin(async move {
+                    let mut buffer = Vec::new();
+                    while let Some(chunk) = next_chunk(&body, &engine, &url, limit).await? {
+                        buffer.extend_from_slice(&chunk);
+                    }
+                    Ok(buffer)
+                })
+            },
+            |py, result| match result {
+                Ok(buffer) => Ok(PyBytes::new(py, &buffer).into_any().unbind()),
+                Err(error) => Err(error.into_pyerr(py)),
+            },
+        )
+    }
+
+    /// Stops reading: an unread body's connection is closed, not returned to the pool.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.stop.cancel();
+        if let Ok(mut guard) = self.body.try_lock() {
+            *guard = None;
+        }
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<StreamResponse [{} {}] {}>",
+            self.head.status.as_u16(),
+            self.head.reason(),
+            self.head.url
+        )
+    }
+}
+
+/// `Client.open(url, **options)`: completes with a `StreamResponse` once the head has arrived.
+pub fn start_open<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    url: &Bound<'py, PyAny>,
+    kwargs: &Kwargs<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let raw = url_text(url)?;
+    let options = RequestOptions::from_kwargs(py, kwargs)?;
+    kwargs.finish("Client.open")?;
+    let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
+    let url_text = url.to_string();
+    let work = async move {
+        let started = Instant::now();
+        let deadline = options
+            .timeout
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .and_then(|d| started.checked_add(d));
+        let mut sent = bounded(
+            &engine,
+            options.timeout,
+            &url_text,
+            send(&engine, &options, url),
+        )
+        .await?;
+        let head = Head::take(&mut sent);
+        Ok(StreamResponse {
+            content_length: head
+                .headers
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok()),
+            head,
+            body: Arc::new(Mutex::new(Some(Body {
+                response: sent.response,
+                _permits: sent.permits,
+                read: 0,
+            }))),
+            engine,
+            max_body_size: options.max_body_size,
+            timeout: options.timeout,
+            deadline,
+            stop: CancellationToken::new(),
+            closed: AtomicBool::new(false),
+            headers: PyOnceLock::new(),
+        })
+    };
+    bridge::spawn_for_loop(py, work, |py, result| match result {
+        Ok(stream) => Ok(Py::new(py, stream)?.into_any()),
+        Err(error) => Err(error.into_pyerr(py)),
+    })
+}
