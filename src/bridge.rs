@@ -141,10 +141,9 @@ fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResu
                 .map(Bound::unbind)
         })?
         .bind(py);
-    if let Some(existing) = registry
+    if let Ok(existing) = registry
         .call_method1(pyo3::intern!(py, "get"), (event_loop,))?
         .cast_into::<Completer>()
-        .ok()
     {
         return Ok(existing.get().shared.clone());
     }

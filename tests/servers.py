@@ -357,7 +357,8 @@ def make_app(stats: ServerStats) -> web.Application:
     - ``/bytes/{n}``: ``pattern_bytes(n)`` as application/octet-stream.
     - ``/status/{code}``: that status, body ``"status {code}"`` (none for 204/304).
     - ``/redirect/{n}``: relative redirect (302) to ``/redirect/{n-1}``; ``/redirect/0`` answers
-      200 ``"redirects done"``. ``?status=`` picks the redirect status.
+      200 ``"redirects done"``. ``?status=`` picks the redirect status, ``?delay=`` makes every hop
+      wait that long; the query string is carried along.
     - ``/redirect-to?url=&status=302``: redirect to ``url`` (any method).
     - ``/redirect-loop``: redirects (302) to itself.
     - ``/gzip``, ``/deflate``, ``/brotli``, ``/zstd``: ``COMPRESSED_PAYLOAD`` compressed with that
@@ -419,6 +420,7 @@ def make_app(stats: ServerStats) -> web.Application:
     @routes.route("*", "/redirect/{n}")
     async def redirect(request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
+        await asyncio.sleep(_float_query(request, "delay", 0.0))
         if n <= 0:
             return web.Response(text="redirects done")
         code = _int_query(request, "status", 302)

@@ -21,7 +21,7 @@ class Client(BaseClient):
 
     def check(self, r: Any) -> tuple[int, int]:
         resp, body = r
-        return resp.status.as_int(), len(body)
+        return int(resp.status), len(body)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -209,7 +210,7 @@ class Conn:
     def reset(self) -> None:
         """Abort the connection with a TCP RST instead of an orderly close."""
         with contextlib.suppress(OSError):
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         with contextlib.suppress(OSError):
             self.sock.close()
 
