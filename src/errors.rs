@@ -142,7 +142,10 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         return match tls {
             rustls::Error::InvalidCertificate(reason) => (
                 ErrorKind::ConnectorCertificate,
-                format!("the server's TLS certificate was rejected: {reason:?}"),
+                format!(
+                    "the server's TLS certificate was rejected: {}",
+                    certificate_problem(reason)
+                ),
             ),
             other => (
                 ErrorKind::ConnectorSsl,
@@ -236,13 +239,37 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
     }
 }
 
+fn certificate_problem(reason: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as E;
+    match reason {
+        E::UnknownIssuer => {
+            "it is not signed by a trusted certificate authority (pass ca_bundle=... to trust a private CA)"
+                .to_owned()
+        }
+        E::Expired | E::ExpiredContext { .. } => "it has expired".to_owned(),
+        E::NotValidYet | E::NotValidYetContext { .. } => "it is not valid yet".to_owned(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "it is not valid for this host name".to_owned()
+        }
+        E::Revoked => "it has been revoked".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 fn find_cause<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = current {
         if let Some(found) = e.downcast_ref::<T>() {
             return Some(found);
         }
-        current = e.source();
+        // io::Error::source() skips the error it wraps (rustls puts its error there).
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
     }
     None
 }

@@ -293,3 +293,41 @@ pub fn batch_options(kwargs: &Kwargs<'_>) -> PyResult<(usize, bool)> {
     let return_exceptions: bool = kwargs.take_as("return_exceptions", false)?;
     Ok((concurrency, return_exceptions))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_with_a_host_are_accepted() {
+        assert!(prepare_url("http://127.0.0.1:8080/x", &[]).is_ok());
+        assert!(prepare_url("https://example.test", &[]).is_ok());
+        for (raw, kind) in [
+            ("ftp://example.test/", ErrorKind::NonHttpUrl),
+            ("file:///etc/passwd", ErrorKind::NonHttpUrl),
+            ("javascript:alert(1)", ErrorKind::NonHttpUrl),
+            ("not a url", ErrorKind::InvalidUrl),
+            ("http://", ErrorKind::InvalidUrl),
+            ("http://a.test/x\r\nInjected: yes", ErrorKind::InvalidUrl),
+            ("http://a.test/\0", ErrorKind::InvalidUrl),
+        ] {
+            assert_eq!(prepare_url(raw, &[]).unwrap_err().kind, kind, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn params_are_appended_and_encoded() {
+        let params = vec![
+            ("q".to_owned(), "a b&c".to_owned()),
+            ("n".to_owned(), "1".to_owned()),
+        ];
+        let url = prepare_url("http://a.test/s?x=1", &params).unwrap();
+        assert_eq!(url.as_str(), "http://a.test/s?x=1&q=a+b%26c&n=1");
+    }
+
+    #[test]
+    fn idna_hosts_are_converted() {
+        let url = prepare_url("http://bücher.example/", &[]).unwrap();
+        assert_eq!(url.host_str(), Some("xn--bcher-kva.example"));
+    }
+}

@@ -309,3 +309,79 @@ pub fn start_fetch<'py>(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn see_other_turns_everything_but_head_into_get() {
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::GET] {
+            assert!(changes_method_to_get(StatusCode::SEE_OTHER, &method));
+        }
+        assert!(!changes_method_to_get(StatusCode::SEE_OTHER, &Method::HEAD));
+    }
+
+    #[test]
+    fn moved_and_found_turn_only_post_into_get() {
+        for status in [StatusCode::MOVED_PERMANENTLY, StatusCode::FOUND] {
+            assert!(changes_method_to_get(status, &Method::POST));
+            assert!(!changes_method_to_get(status, &Method::PUT));
+        }
+        for status in [
+            StatusCode::TEMPORARY_REDIRECT,
+            StatusCode::PERMANENT_REDIRECT,
+        ] {
+            assert!(!changes_method_to_get(status, &Method::POST));
+        }
+    }
+
+    #[test]
+    fn origin_is_scheme_host_and_port() {
+        let base = url("http://a.test/x");
+        assert!(same_origin(&base, &url("http://a.test:80/y")));
+        assert!(!same_origin(&base, &url("https://a.test/x")));
+        assert!(!same_origin(&base, &url("http://b.test/x")));
+        assert!(!same_origin(&base, &url("http://a.test:8080/x")));
+    }
+
+    #[test]
+    fn redirect_targets_resolve_relative_and_refuse_other_schemes() {
+        let base = url("https://a.test/dir/page");
+        assert_eq!(
+            redirect_target(&base, "next").unwrap().as_str(),
+            "https://a.test/dir/next"
+        );
+        assert_eq!(
+            redirect_target(&base, "//b.test/z").unwrap().as_str(),
+            "https://b.test/z"
+        );
+        let err = redirect_target(&base, "file:///etc/passwd").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NonHttpRedirectUrl);
+        let err = redirect_target(&base, "http://[::1").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRedirectUrl);
+    }
+
+    #[test]
+    fn pathological_location_parses_in_linear_time() {
+        let base = url("http://a.test/");
+        let location = format!("http://{}a.test/", "@".repeat(50_000));
+        let started = Instant::now();
+        let _ = redirect_target(&base, &location);
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn body_limit_is_inclusive() {
+        assert!(check_body_size(10, Some(10), "u").is_ok());
+        assert_eq!(
+            check_body_size(11, Some(10), "u").unwrap_err().kind,
+            ErrorKind::BodyTooLarge
+        );
+        assert!(check_body_size(u64::MAX, None, "u").is_ok());
+    }
+}

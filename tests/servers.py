@@ -21,6 +21,7 @@ interpreter with a time limit.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import socket
@@ -66,9 +67,9 @@ T = TypeVar("T")
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 #: The body that ``/gzip``, ``/deflate``, ``/brotli`` and ``/zstd`` send compressed.
-COMPRESSED_PAYLOAD = b"".join(f"line {i}: ferrofetch decodes this body\n".encode() for i in range(300)) + bytes(
-    range(256)
-)
+COMPRESSED_PAYLOAD = b"".join(
+    f"line {i}: ferrofetch decodes this body\n".encode() for i in range(300)
+) + bytes(range(256))
 
 _MIB = 1 << 20
 
@@ -140,7 +141,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: fl
         time.sleep(interval)
 
 
-async def async_wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.01) -> bool:
+async def async_wait_until(
+    predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.01
+) -> bool:
     """Like :func:`wait_until`, but sleeps with ``asyncio.sleep`` so the running loop keeps going."""
     deadline = time.monotonic() + timeout
     while True:
@@ -323,14 +326,12 @@ def _int_query(request: web.Request, name: str, default: int) -> int:
 
 
 def _brotli_compress(data: bytes) -> bytes:
+    # Either binding will do: ``brotli`` (C) or ``brotlicffi``.
     try:
-        import brotli
-
-        result: bytes = brotli.compress(data)
+        module = importlib.import_module("brotli")
     except ImportError:
-        import brotlicffi
-
-        result = brotlicffi.compress(data)
+        module = importlib.import_module("brotlicffi")
+    result: bytes = module.compress(data)
     return result
 
 
@@ -720,7 +721,9 @@ class TlsFiles:
         cert.private_key_pem.write_to_path(str(key_path))
         return str(cert_path), str(key_path)
 
-    def server_context(self, *, other_host: bool = False, alpn: tuple[str, ...] = ("http/1.1",)) -> ssl.SSLContext:
+    def server_context(
+        self, *, other_host: bool = False, alpn: tuple[str, ...] = ("http/1.1",)
+    ) -> ssl.SSLContext:
         """A server-side context with the 127.0.0.1 certificate (or the ``other.test`` one)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         if other_host:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import ferrofetch
 import pytest
 
-import ferrofetch
 from tests.servers import (
     HttpServer,
     RawHandler,
@@ -35,7 +35,11 @@ def test_every_error_is_a_client_error() -> None:
     for name in names:
         cls = getattr(ferrofetch, name)
         assert issubclass(cls, ferrofetch.ClientError), name
-    for cls in (ferrofetch.ServerTimeoutError, ferrofetch.ConnectionTimeoutError, ferrofetch.SocketTimeoutError):
+    for cls in (
+        ferrofetch.ServerTimeoutError,
+        ferrofetch.ConnectionTimeoutError,
+        ferrofetch.SocketTimeoutError,
+    ):
         assert issubclass(cls, asyncio.TimeoutError)
         assert issubclass(cls, TimeoutError)
 
@@ -100,7 +104,9 @@ async def test_connect_timeout(full_backlog_url: str) -> None:
     assert info.value.url == full_backlog_url
 
 
-async def test_connect_timeout_in_a_batch_takes_its_slot(full_backlog_url: str, http_server: HttpServer) -> None:
+async def test_connect_timeout_in_a_batch_takes_its_slot(
+    full_backlog_url: str, http_server: HttpServer
+) -> None:
     results = await asyncio.wait_for(
         ferrofetch.fetch_all(
             [full_backlog_url, http_server.url_for("/bytes/1")], connect_timeout=0.3, return_exceptions=True
@@ -235,7 +241,9 @@ async def test_truncated_body(raw_server: RawServerFactory) -> None:
 
 
 async def test_truncated_chunked_body(raw_server: RawServerFactory) -> None:
-    server = raw_server(reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc"))
+    server = raw_server(
+        reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc")
+    )
     with pytest.raises(ferrofetch.ClientPayloadError):
         await fetch(server.url_for("/x"))
 

@@ -7,9 +7,9 @@ import inspect
 import json
 from typing import Any
 
+import ferrofetch
 import pytest
 
-import ferrofetch
 from tests.servers import COMPRESSED_PAYLOAD, HttpServer, pattern_bytes, run_python
 
 
@@ -131,7 +131,9 @@ async def test_json_that_cannot_be_encoded_is_a_type_error(http_server: HttpServ
     "headers",
     [{"X-Bad": "a\r\nInjected: yes"}, {"X-Bad": "nul\x00"}, {"Bad\nName": "v"}, {"": "v"}],
 )
-async def test_bad_header_is_a_value_error_before_sending(http_server: HttpServer, headers: dict[str, str]) -> None:
+async def test_bad_header_is_a_value_error_before_sending(
+    http_server: HttpServer, headers: dict[str, str]
+) -> None:
     with pytest.raises(ValueError):
         await fetch(http_server.url_for("/echo"), headers=headers)
     await asyncio.sleep(0.1)

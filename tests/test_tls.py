@@ -7,9 +7,9 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
+import ferrofetch
 import pytest
 
-import ferrofetch
 from tests.servers import H2Server, HttpServer, TlsFiles
 
 
@@ -20,7 +20,9 @@ async def fetch(url: str, **options: Any) -> ferrofetch.Response:
 @pytest.fixture
 def wrong_host_server(tls_files: TlsFiles) -> Iterator[HttpServer]:
     """TLS with a certificate (from the trusted test CA) for ``other.test``, served on 127.0.0.1."""
-    with HttpServer(ssl_context=tls_files.server_context(other_host=True), ca_bundle=tls_files.ca_pem) as server:
+    with HttpServer(
+        ssl_context=tls_files.server_context(other_host=True), ca_bundle=tls_files.ca_pem
+    ) as server:
         yield server
 
 
@@ -38,9 +40,13 @@ async def test_untrusted_certificate_is_rejected_by_default(tls_server: HttpServ
     assert tls_server.stats.requests == 0
 
 
-async def test_untrusted_certificate_fails_its_slot_in_a_batch(tls_server: HttpServer, http_server: HttpServer) -> None:
+async def test_untrusted_certificate_fails_its_slot_in_a_batch(
+    tls_server: HttpServer, http_server: HttpServer
+) -> None:
     results = await asyncio.wait_for(
-        ferrofetch.fetch_all([tls_server.url_for("/json"), http_server.url_for("/json")], return_exceptions=True),
+        ferrofetch.fetch_all(
+            [tls_server.url_for("/json"), http_server.url_for("/json")], return_exceptions=True
+        ),
         15,
     )
     assert isinstance(results[0], ferrofetch.ClientConnectorCertificateError)
@@ -87,7 +93,9 @@ async def test_tls_against_a_plain_http_port_is_an_ssl_error(http_server: HttpSe
     assert info.value.url == url
 
 
-async def test_redirect_from_https_to_http_drops_credentials(tls_server: HttpServer, http_server: HttpServer) -> None:
+async def test_redirect_from_https_to_http_drops_credentials(
+    tls_server: HttpServer, http_server: HttpServer
+) -> None:
     target = http_server.url_for("/echo")
     response = await fetch(
         tls_server.url_for(f"/redirect-to?url={target}"),

@@ -720,3 +720,36 @@ def servers(*items: RawServer) -> Iterator[tuple[RawServer, ...]]:
     finally:
         for item in items:
             item.close()
+
+
+# --- a redirecting application ------------------------------------------------------------------
+
+
+def redirect_app(request: Request) -> bytes:
+    """``/redirect/<status>?to=<quoted location>``, ``/chain/<n>``, ``/loop``; anything else: 200.
+
+    The 200 answer's body is the request line, so a test can see where it ended up.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(request.path)
+    segments = parts.path.strip("/").split("/")
+    if segments[0] == "redirect" and len(segments) == 2:
+        location = parse_qs(parts.query).get("to", ["/"])[0]
+        return http_response(int(segments[1]), b"", [("Location", location)])
+    if segments[0] == "chain" and len(segments) == 2:
+        remaining = int(segments[1])
+        if remaining > 0:
+            return http_response(302, b"", [("Location", f"/chain/{remaining - 1}")])
+    if segments[0] == "loop":
+        return http_response(302, b"", [("Location", "/loop")])
+    if segments[0] == "no-location":
+        return http_response(302, b"nowhere to go")
+    return echo_app(request)
+
+
+def redirect_to(location: str, status: int = 302) -> str:
+    """The path on a ``redirect_app`` server that answers ``status`` with ``Location: location``."""
+    from urllib.parse import quote
+
+    return f"/redirect/{status}?to={quote(location, safe='')}"

@@ -1,0 +1,88 @@
+"""Request bodies: what aiohttp accepts as ``data=``/``json=``, turned into bytes and a Content-Type.
+
+bytes -> ``application/octet-stream``; str -> ``text/plain; charset=utf-8``; a mapping, a
+multidict or ``(name, value)`` pairs -> a form (:class:`~ferrofetch.formdata.FormData`); a
+``FormData`` -> URL-encoded or multipart; a binary file object -> its contents (type guessed from
+its name); an async iterable of bytes -> collected (the native client sends a body of known
+length); ``json=`` -> the session's ``json_serialize`` output as ``application/json``.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import zlib
+from collections.abc import AsyncIterable, Mapping
+from typing import Any, Callable, Optional
+
+from multidict import MultiDict, MultiDictProxy
+
+from .formdata import FormData
+
+__all__ = ["Body", "compress_body", "encode_data", "encode_json"]
+
+
+class Body:
+    """An encoded request body and the headers it implies."""
+
+    __slots__ = ("content", "content_disposition", "content_type")
+
+    def __init__(
+        self, content: bytes, content_type: Optional[str], content_disposition: Optional[str] = None
+    ) -> None:
+        self.content = content
+        self.content_type = content_type
+        self.content_disposition = content_disposition
+
+
+def encode_json(value: Any, dumps: Callable[[Any], str]) -> Body:
+    return Body(dumps(value).encode("utf-8"), "application/json")
+
+
+async def encode_data(data: Any) -> Body:
+    """The body for a ``data=`` value (never ``None``)."""
+    if isinstance(data, Body):
+        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return Body(bytes(data), "application/octet-stream")
+    if isinstance(data, str):
+        return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
+    if isinstance(data, FormData):
+        content, content_type = data.encode()
+        return Body(content, content_type)
+    if isinstance(data, io.IOBase):
+        return _file_body(data)
+    if isinstance(data, AsyncIterable):
+        parts = [bytes(chunk) async for chunk in data]
+        return Body(b"".join(parts), "application/octet-stream")
+    if isinstance(data, (Mapping, MultiDict, MultiDictProxy, list, tuple)):
+        content, content_type = FormData(data).encode()
+        return Body(content, content_type)
+    raise TypeError(
+        f"data of type {type(data).__name__} cannot be sent: pass bytes, str, a mapping or "
+        "(name, value) pairs, FormData, a file object or an async iterable of bytes"
+    )
+
+
+def _file_body(file: io.IOBase) -> Body:
+    content = file.read()
+    name = getattr(file, "name", None)
+    filename = None
+    if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
+        filename = name.replace("\\", "/").rpartition("/")[2]
+    disposition = f'attachment; filename="{filename}"' if filename else None
+    if isinstance(content, str):
+        return Body(content.encode("utf-8"), "text/plain; charset=utf-8", disposition)
+    guessed = mimetypes.guess_type(filename)[0] if filename else None
+    return Body(bytes(content), guessed or "application/octet-stream", disposition)
+
+
+def compress_body(content: bytes, encoding: str) -> bytes:
+    """``compress=`` for a request body: ``deflate`` (zlib stream) or ``gzip``."""
+    if encoding == "gzip":
+        compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
+    else:
+        raise ValueError(f"compress={encoding!r} is not supported: use 'deflate' or 'gzip'")
+    return compressor.compress(content) + compressor.flush()

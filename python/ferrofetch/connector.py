@@ -1,0 +1,221 @@
+"""``TCPConnector``: a session's connection pool, backed by the native ``ferrofetch.Client``.
+
+The limits (``limit``, ``limit_per_host``), ``force_close`` and ``keepalive_timeout`` are the
+native pool's. TLS trust, timeouts to connect and to read, and the proxy are fixed per native
+pool, so the connector keeps one ``Client`` per combination a request asks for: requests that
+agree on them (the usual case: one per session) share connections, and the limits apply to each
+pool on its own.
+
+``ssl`` is honoured as far as a native pool can be told: ``False`` (or an ``ssl.SSLContext``
+with ``verify_mode == CERT_NONE``) turns verification off; the CA certificates loaded into an
+``SSLContext`` (``cafile=``/``cadata=``, as ``get_ca_certs()`` reports them) are trusted in
+addition to the system roots. Client certificates, ciphers, protocol versions and
+``check_hostname=False`` in an ``SSLContext`` cannot be read back and are not applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl as ssl_module
+import tempfile
+from collections.abc import Generator
+from typing import Any, Optional, Union
+
+from . import _core
+
+__all__ = ["BaseConnector", "TCPConnector"]
+
+SSLSetting = Union[bool, ssl_module.SSLContext, None]
+_UNSET: Any = object()
+
+
+class _Noop:
+    """An already finished awaitable, for methods that aiohttp lets callers await."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield
+
+
+class BaseConnector:
+    """A pool of connections with its limits; see :class:`TCPConnector`."""
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: Optional[float] = _UNSET,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: Any = None,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        if force_close:
+            if keepalive_timeout is not None and keepalive_timeout is not _UNSET:
+                raise ValueError("keepalive_timeout cannot be set if force_close is True")
+            keepalive_timeout = None
+        elif keepalive_timeout is _UNSET:
+            keepalive_timeout = 15.0
+        self._keepalive_timeout: Optional[float] = keepalive_timeout
+        self._force_close = force_close
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._closed = False
+        self._clients: dict[tuple[Any, ...], _core.Client] = {}
+        self._ssl: SSLSetting = True
+        self._http2: Union[bool, str] = True
+
+    @property
+    def limit(self) -> int:
+        """Requests in flight at most on each pool (0: no limit)."""
+        return self._limit
+
+    @property
+    def limit_per_host(self) -> int:
+        """Requests in flight at most per (scheme, host, port) on each pool (0: no limit)."""
+        return self._limit_per_host
+
+    @property
+    def force_close(self) -> bool:
+        return self._force_close
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> _Noop:
+        """Close every pool; requests still in flight fail with ``ClientConnectionError``."""
+        self._closed = True
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+        return _Noop()
+
+    def _ssl_settings(self, setting: SSLSetting) -> tuple[bool, Optional[bytes]]:
+        """``(verify, extra CA certificates as PEM)`` for a request's ``ssl`` value."""
+        if setting is True or setting is None:
+            setting = self._ssl
+        if setting is True or setting is None:
+            return True, None
+        if setting is False:
+            return False, None
+        if isinstance(setting, ssl_module.SSLContext):
+            if setting.verify_mode == ssl_module.CERT_NONE:
+                return False, None
+            der_certs = setting.get_ca_certs(binary_form=True)
+            if not der_certs:
+                return True, None
+            pem = "".join(ssl_module.DER_cert_to_PEM_cert(der) for der in der_certs)
+            return True, pem.encode("ascii")
+        raise NotImplementedError(
+            f"ssl={setting!r} is not supported by ferrofetch: pass True, False or an ssl.SSLContext"
+        )
+
+    def _client(
+        self,
+        *,
+        ssl: SSLSetting,
+        connect_timeout: Optional[float],
+        read_timeout: Optional[float],
+        proxy: Optional[str],
+        trust_env: bool,
+    ) -> _core.Client:
+        """The native pool for these settings, made on first use."""
+        if self._closed:
+            raise RuntimeError("Connector is closed.")
+        verify, ca_pem = self._ssl_settings(ssl)
+        ca_digest = hashlib.sha256(ca_pem).hexdigest() if ca_pem else None
+        key = (verify, ca_digest, connect_timeout, read_timeout, proxy, trust_env)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._make_client(verify, ca_pem, connect_timeout, read_timeout, proxy, trust_env)
+            self._clients[key] = client
+        return client
+
+    def _make_client(
+        self,
+        verify: bool,
+        ca_pem: Optional[bytes],
+        connect_timeout: Optional[float],
+        read_timeout: Optional[float],
+        proxy: Optional[str],
+        trust_env: bool,
+    ) -> _core.Client:
+        options: dict[str, Any] = {
+            "verify": verify,
+            "http2": self._http2,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "pool_idle_timeout": self._keepalive_timeout,
+            "limit": self._limit,
+            "limit_per_host": self._limit_per_host,
+            "force_close": self._force_close,
+            "proxy": proxy,
+            "trust_env": trust_env,
+        }
+        if ca_pem is None:
+            return _core.Client(**options)
+        # The native client reads its CA bundle from a file, once, when it is built.
+        fd, path = tempfile.mkstemp(prefix="ferrofetch-ca-", suffix=".pem")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(ca_pem)
+            return _core.Client(ca_bundle=path, **options)
+        finally:
+            os.unlink(path)
+
+
+class TCPConnector(BaseConnector):
+    """Connection settings for a session, as aiohttp's ``TCPConnector`` takes them.
+
+    Honoured: ``limit`` (default 100; 0 = no limit), ``limit_per_host``, ``force_close``,
+    ``keepalive_timeout``, ``ssl`` (see the module docs) and the deprecated ``verify_ssl`` /
+    ``ssl_context``. ``http2`` (not in aiohttp) is the native client's: ``True`` offers HTTP/2
+    over TLS, ``False`` keeps HTTP/1.1. DNS caching, address family and happy-eyeballs tuning
+    are the native resolver's business and their arguments are accepted and ignored.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl: SSLSetting = True,
+        verify_ssl: bool = True,
+        fingerprint: Optional[bytes] = None,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: Optional[int] = 10,
+        family: int = 0,
+        ssl_context: Optional[ssl_module.SSLContext] = None,
+        local_addr: Optional[tuple[str, int]] = None,
+        resolver: Any = None,
+        keepalive_timeout: Optional[float] = _UNSET,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: Any = None,
+        timeout_ceil_threshold: float = 5,
+        happy_eyeballs_delay: Optional[float] = 0.25,
+        interleave: Optional[int] = None,
+        http2: Union[bool, str] = True,
+    ) -> None:
+        super().__init__(
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            limit=limit,
+            limit_per_host=limit_per_host,
+        )
+        for name, value in (("fingerprint", fingerprint), ("local_addr", local_addr)):
+            if value is not None:
+                raise NotImplementedError(f"TCPConnector({name}=...) is not supported by ferrofetch")
+        if not verify_ssl:
+            ssl = False
+        elif ssl_context is not None:
+            ssl = ssl_context
+        if not isinstance(ssl, (bool, ssl_module.SSLContext)) and ssl is not None:
+            raise NotImplementedError(
+                f"ssl={ssl!r} is not supported by ferrofetch: pass True, False or an ssl.SSLContext"
+            )
+        self._ssl = ssl
+        self._http2 = http2

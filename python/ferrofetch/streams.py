@@ -1,0 +1,323 @@
+"""``StreamReader``: a response body read on demand from the native stream (``resp.content``).
+
+Data is pulled from Rust one decoded chunk at a time, only when the buffer here is empty, so a
+body of any size is read in bounded memory with ``read(n)``, ``readany()``, ``iter_chunked(n)``
+and friends. ``read()`` with no size reads the rest in one native call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable
+from typing import TYPE_CHECKING, Callable, Optional
+
+from .exceptions import ServerTimeoutError
+
+if TYPE_CHECKING:
+    from . import _core
+
+__all__ = ["EofStream", "StreamReader"]
+
+
+class EofStream(Exception):
+    """End of a stream (kept for code that catches it)."""
+
+
+def translate_error(error: BaseException) -> BaseException:
+    """The exception aiohttp raises for a native one: the total timeout is a plain
+    ``asyncio.TimeoutError`` there, the other timeouts keep their classes."""
+    if type(error) is ServerTimeoutError:
+        timeout = asyncio.TimeoutError(str(error))
+        timeout.__cause__ = error
+        return timeout
+    return error
+
+
+class _Iterator:
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], Awaitable[bytes]]) -> None:
+        self._read = read
+
+    def __aiter__(self) -> _Iterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data = await self._read()
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+
+class _ChunkIterator:
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: StreamReader) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _ChunkIterator:
+        return self
+
+    async def __anext__(self) -> tuple[bytes, bool]:
+        chunk = await self._stream.readchunk()
+        if chunk == (b"", False):
+            raise StopAsyncIteration
+        return chunk
+
+
+class StreamReader:
+    """The body of a :class:`~ferrofetch.client.ClientResponse`, readable piece by piece."""
+
+    def __init__(
+        self,
+        source: Optional[_core.StreamResponse],
+        *,
+        on_eof: Optional[Callable[[], None]] = None,
+    ) -> None:
+        self._source = source
+        self._on_eof = on_eof
+        self._buffer: deque[bytes] = deque()
+        self._offset = 0  # bytes of _buffer[0] already consumed
+        self._size = 0
+        self._eof = source is None
+        self._exception: Optional[BaseException] = None
+        self._total_bytes = 0
+        self._waiting = False
+
+    def __repr__(self) -> str:
+        state = "eof" if self._eof else "open"
+        return f"<StreamReader {self._size} bytes buffered, {state}>"
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes received from the native stream so far."""
+        return self._total_bytes
+
+    def exception(self) -> Optional[BaseException]:
+        return self._exception
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Make every later read raise ``exc`` (used when the response is released)."""
+        self._exception = exc
+
+    def is_eof(self) -> bool:
+        """The whole body has arrived (some of it may still be buffered here)."""
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """The whole body has arrived and been read."""
+        return self._eof and not self._buffer
+
+    async def wait_eof(self) -> None:
+        """Read until the end of the body, discarding it."""
+        while not self._eof:
+            await self._fill()
+        self._buffer.clear()
+        self._offset = self._size = 0
+
+    # --- pulling from the native stream ---------------------------------------------------------
+
+    async def _fill(self) -> None:
+        """Wait for the next chunk from the network (or the end of the body)."""
+        if self._exception is not None:
+            raise self._exception
+        if self._waiting:
+            raise RuntimeError("Another coroutine is already waiting for incoming data")
+        assert self._source is not None
+        self._waiting = True
+        try:
+            chunk = await self._source.read_chunk()
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            translated = translate_error(error)
+            self._exception = translated
+            raise translated from error
+        finally:
+            self._waiting = False
+        if chunk:
+            self._buffer.append(chunk)
+            self._size += len(chunk)
+            self._total_bytes += len(chunk)
+        else:
+            self._set_eof()
+
+    def _set_eof(self) -> None:
+        if not self._eof:
+            self._eof = True
+            if self._on_eof is not None:
+                self._on_eof()
+
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` buffered bytes (all of them for ``n < 0``), without waiting."""
+        if n < 0 or n >= self._size:
+            if self._offset:
+                self._buffer[0] = self._buffer[0][self._offset :]
+                self._offset = 0
+            data = self._buffer.popleft() if len(self._buffer) == 1 else b"".join(self._buffer)
+            self._buffer.clear()
+            self._size = 0
+            return data
+        parts = []
+        while n > 0:
+            first = self._buffer[0]
+            available = len(first) - self._offset
+            if available <= n:
+                parts.append(first[self._offset :] if self._offset else first)
+                self._buffer.popleft()
+                self._offset = 0
+                n -= available
+                self._size -= available
+            else:
+                parts.append(first[self._offset : self._offset + n])
+                self._offset += n
+                self._size -= n
+                n = 0
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _take_first_chunk(self) -> bytes:
+        first = self._buffer.popleft()
+        if self._offset:
+            first = first[self._offset :]
+            self._offset = 0
+        self._size -= len(first)
+        return first
+
+    # --- aiohttp's reading API ------------------------------------------------------------------
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes as soon as any are available; the rest of the body for ``n < 0``;
+        ``b""`` at the end."""
+        if self._exception is not None:
+            raise self._exception
+        if n == 0:
+            return b""
+        if n < 0:
+            return await self._read_rest()
+        while not self._buffer and not self._eof:
+            await self._fill()
+        return self._take(n)
+
+    async def _read_rest(self) -> bytes:
+        if not self._eof and not self._buffer:
+            # Nothing buffered: one native call reads the whole remaining body.
+            assert self._source is not None
+            if self._waiting:
+                raise RuntimeError("Another coroutine is already waiting for incoming data")
+            self._waiting = True
+            try:
+                body = await self._source.read_all()
+            except BaseException as error:
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                translated = translate_error(error)
+                self._exception = translated
+                raise translated from error
+            finally:
+                self._waiting = False
+            self._total_bytes += len(body)
+            self._set_eof()
+            return body
+        while not self._eof:
+            await self._fill()
+        return self._take(-1) if self._buffer else b""
+
+    async def readany(self) -> bytes:
+        """Whatever is available (waiting for at least one byte); ``b""`` at the end."""
+        if self._exception is not None:
+            raise self._exception
+        while not self._buffer and not self._eof:
+            await self._fill()
+        return self._take(-1) if self._buffer else b""
+
+    async def readchunk(self) -> tuple[bytes, bool]:
+        """``(data, end_of_http_chunk)`` as received; the flag is always ``False`` here (the
+        native stream does not report HTTP chunk boundaries). ``(b"", False)`` at the end."""
+        if self._exception is not None:
+            raise self._exception
+        while not self._buffer and not self._eof:
+            await self._fill()
+        if self._buffer:
+            return self._take_first_chunk(), False
+        return b"", False
+
+    async def readexactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, or ``asyncio.IncompleteReadError`` if the body ends first."""
+        if self._exception is not None:
+            raise self._exception
+        parts: list[bytes] = []
+        remaining = n
+        while remaining > 0:
+            block = await self.read(remaining)
+            if not block:
+                partial = b"".join(parts)
+                raise asyncio.IncompleteReadError(partial, n)
+            parts.append(block)
+            remaining -= len(block)
+        return b"".join(parts)
+
+    async def readuntil(self, separator: bytes = b"\n", *, max_size: Optional[int] = None) -> bytes:
+        """Bytes up to and including ``separator`` (or to the end of the body)."""
+        if not separator:
+            raise ValueError("Separator should be at least one-byte string")
+        if self._exception is not None:
+            raise self._exception
+        limit = max_size or 2**17
+        searched = 0
+        while True:
+            if self._buffer:
+                joined = self._take(-1)
+                self._buffer.appendleft(joined)
+                self._size = len(joined)
+                index = joined.find(separator, max(0, searched - len(separator) + 1))
+                if index != -1:
+                    return self._take(index + len(separator))
+                searched = len(joined)
+                if searched > limit:
+                    raise ValueError(f"Line is too long: more than {limit} bytes without {separator!r}")
+            if self._eof:
+                return self._take(-1) if self._buffer else b""
+            await self._fill()
+
+    async def readline(self, *, max_line_length: Optional[int] = None) -> bytes:
+        """One line, ``\\n`` included (the last one may lack it)."""
+        return await self.readuntil(b"\n", max_size=max_line_length)
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Up to ``n`` buffered bytes (all for ``n < 0``) without waiting for the network."""
+        if self._exception is not None:
+            raise self._exception
+        if self._waiting:
+            raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        return self._take(n) if self._buffer else b""
+
+    def unread_data(self, data: bytes) -> None:
+        """Push ``data`` back to the front of the buffer."""
+        if not data:
+            return
+        if self._offset:
+            self._buffer[0] = self._buffer[0][self._offset :]
+            self._offset = 0
+        self._buffer.appendleft(data)
+        self._size += len(data)
+
+    # --- iteration ---------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """Line by line, like aiohttp."""
+        return _Iterator(self.readline)
+
+    def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        """Pieces of at most ``n`` bytes."""
+        return _Iterator(lambda: self.read(n))
+
+    def iter_any(self) -> AsyncIterator[bytes]:
+        """Pieces as they arrive."""
+        return _Iterator(self.readany)
+
+    def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(data, end_of_http_chunk)`` pairs as they arrive (see :meth:`readchunk`)."""
+        return _ChunkIterator(self)
