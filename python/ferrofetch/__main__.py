@@ -67,7 +67,8 @@ async def demo(count: int, concurrency: int, size: int, compare: bool) -> None:
         urls = [f"{server.url}/bytes/{size}?n={i}" for i in range(count)]
         info = ferrofetch.runtime_info()
         print(f"ferrofetch {ferrofetch.__version__}: {count:,} URLs from {server.url} ({size} B bodies)")
-        print(f"runtime: {info['flavor']}, {info['worker_threads']} worker thread(s); {concurrency} in flight")
+        threads = info["worker_threads"]
+        print(f"runtime: {info['flavor']}, {threads} worker thread(s); {concurrency} in flight")
         elapsed = await _with_ferrofetch(urls, concurrency, slices=20)
         rate = count / elapsed
         print(f"ferrofetch.fetch_all: {rate:>10,.0f} requests/s  ({elapsed:.2f} s)")

@@ -6,7 +6,7 @@ made the call. Cancelling the future aborts the request and closes its connectio
 """
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, final
 
 from multidict import CIMultiDictProxy
@@ -82,6 +82,8 @@ class StreamResponse:
     def history(self) -> list[str]: ...
     @property
     def content_length(self) -> int | None: ...
+    @property
+    def elapsed(self) -> float: ...
     def read_chunk(self) -> asyncio.Future[bytes]:
         """The next decoded chunk as it arrives from the network; ``b""`` at the end."""
     def read_all(self) -> asyncio.Future[bytes]:
@@ -144,3 +146,5 @@ class LoopbackServer:
     @property
     def connections_accepted(self) -> int: ...
     def close(self) -> None: ...
+    def __enter__(self) -> LoopbackServer: ...
+    def __exit__(self, *exc_info: object) -> None: ...
