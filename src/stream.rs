@@ -1,11 +1,13 @@
 //! `Client.open`: a response whose body is read chunk by chunk as Python asks, so a 1 GiB body
 //! never sits in memory. The aiohttp-compatible `ClientResponse.content` is built on this.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyTuple};
@@ -20,11 +22,60 @@ use crate::options::{Kwargs, RequestOptions};
 use crate::request::{bounded, check_body_size, send, url_text};
 use crate::response::Head;
 
+/// A small body that arrived with the head is taken at once, without waiting, so reading it
+/// costs no extra trip through the event loop.
+const PREFETCH_LIMIT: usize = 64 * 1024;
+
 /// The unread rest of a body, with the connection-limit permits it holds.
 struct Body {
     response: reqwest::Response,
     _permits: LimitPermits,
     read: u64,
+    /// Chunks already received and not yet handed out; `finished` once the body has ended.
+    prefetched: VecDeque<Bytes>,
+    finished: bool,
+}
+
+impl Body {
+    /// Takes whatever body bytes are already here, without waiting, up to `PREFETCH_LIMIT`.
+    /// `chunk()` is cancel-safe: a pending poll loses nothing.
+    /// Errors and the size limit are left to the reads, where the caller expects them.
+    fn prefetch(&mut self) {
+        let mut taken = 0;
+        while taken < PREFETCH_LIMIT && !self.finished {
+            match self.response.chunk().now_or_never() {
+                Some(Ok(Some(chunk))) => {
+                    taken += chunk.len();
+                    self.prefetched.push_back(chunk);
+                }
+                Some(Ok(None)) => self.finished = true,
+                Some(Err(_)) | None => break,
+            }
+        }
+    }
+
+    /// The next chunk already here or from the network, counted against the size limit.
+    async fn next(
+        &mut self,
+        limit: Option<u64>,
+        url: &str,
+        engine: &Engine,
+    ) -> FetchResult<Option<Bytes>> {
+        let chunk = match self.prefetched.pop_front() {
+            Some(chunk) => Some(chunk),
+            None if self.finished => None,
+            None => self
+                .response
+                .chunk()
+                .await
+                .map_err(|e| FetchError::from_body(&e, url, &engine.config.timeouts()))?,
+        };
+        if let Some(chunk) = &chunk {
+            self.read += chunk.len() as u64;
+            check_body_size(self.read, limit, url)?;
+        }
+        Ok(chunk)
+    }
 }
 
 #[pyclass(frozen, module = "ferrofetch")]
@@ -52,29 +103,12 @@ async fn next_chunk(
     let Some(state) = guard.as_mut() else {
         return Ok(None);
     };
-    let result = state
-        .response
-        .chunk()
-        .await
-        .map_err(|e| FetchError::from_body(&e, url, &engine.config.timeouts()));
-    match result {
-        Ok(Some(chunk)) => {
-            state.read += chunk.len() as u64;
-            if let Err(error) = check_body_size(state.read, limit, url) {
-                *guard = None;
-                return Err(error);
-            }
-            Ok(Some(chunk))
-        }
-        Ok(None) => {
-            *guard = None;
-            Ok(None)
-        }
-        Err(error) => {
-            *guard = None;
-            Err(error)
-        }
+    let result = state.next(limit, url, engine).await;
+    if !matches!(result, Ok(Some(_))) {
+        // At the end or after an error the body (and its connection) is released.
+        *guard = None;
     }
+    result
 }
 
 impl StreamResponse {
@@ -191,6 +225,26 @@ impl StreamResponse {
         self.head.started.elapsed().as_secs_f64()
     }
 
+    /// The whole body if it has already arrived (small bodies come with the head), else `None`.
+    /// Taking it consumes it, as reading would.
+    fn take_complete_body<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        let mut guard = self.body.try_lock().ok()?;
+        let state = guard.as_mut()?;
+        let total: usize = state.prefetched.iter().map(Bytes::len).sum();
+        let within_limit = self
+            .max_body_size
+            .is_none_or(|limit| state.read + total as u64 <= limit);
+        if !state.finished || !within_limit {
+            return None;
+        }
+        let mut body = Vec::with_capacity(total);
+        for chunk in state.prefetched.drain(..) {
+            body.extend_from_slice(&chunk);
+        }
+        *guard = None;
+        Some(PyBytes::new(py, &body))
+    }
+
     fn read_chunk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.spawn_read(
             py,
@@ -275,6 +329,14 @@ pub fn start_open<'py>(
         )
         .await?;
         let head = Head::take(&mut sent);
+        let mut body = Body {
+            response: sent.response,
+            _permits: sent.permits,
+            read: 0,
+            prefetched: VecDeque::new(),
+            finished: false,
+        };
+        body.prefetch();
         Ok(StreamResponse {
             content_length: head
                 .headers
@@ -282,11 +344,7 @@ pub fn start_open<'py>(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok()),
             head,
-            body: Arc::new(Mutex::new(Some(Body {
-                response: sent.response,
-                _permits: sent.permits,
-                read: 0,
-            }))),
+            body: Arc::new(Mutex::new(Some(body))),
             engine,
             max_body_size: options.max_body_size,
             timeout: options.timeout,

@@ -84,6 +84,11 @@ class StreamResponse:
     def content_length(self) -> int | None: ...
     @property
     def elapsed(self) -> float: ...
+    def take_complete_body(self) -> bytes | None:
+        """The whole body if it has already arrived (small bodies come with the head), else None.
+
+        Taking it consumes it, as reading would; it saves a trip through the event loop.
+        """
     def read_chunk(self) -> asyncio.Future[bytes]:
         """The next decoded chunk as it arrives from the network; ``b""`` at the end."""
     def read_all(self) -> asyncio.Future[bytes]:
