@@ -6,7 +6,7 @@ made the call. Cancelling the future aborts the request and closes its connectio
 """
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, final
 
 from multidict import CIMultiDictProxy
@@ -14,10 +14,6 @@ from multidict import CIMultiDictProxy
 __version__: str
 DEFAULT_MAX_BODY_SIZE: int
 DEFAULT_USER_AGENT: str
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
-Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
-Body = bytes | bytearray | memoryview | str | Mapping[str, Any] | Iterable[tuple[str, Any]]
 
 def configure(*, worker_threads: int | None = None) -> None:
     """Set the runtime's worker-thread count before first use (raises ``RuntimeError`` after)."""
@@ -102,8 +98,8 @@ class StreamResponse:
 class Client:
     """A connection pool with its settings. The module-level functions share a default one."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         verify: bool = True,
         ca_bundle: str | None = None,
@@ -119,7 +115,7 @@ class Client:
         proxy: str | None = None,
         trust_env: bool = False,
         user_agent: str | None = None,
-    ) -> None: ...
+    ) -> Client: ...
     def fetch(self, url: str, **options: Any) -> asyncio.Future[Response]: ...
     def fetch_all(self, urls: Iterable[str], **options: Any) -> asyncio.Future[list[Any]]: ...
     def open(self, url: str, **options: Any) -> asyncio.Future[StreamResponse]:
@@ -141,7 +137,7 @@ class LoopbackServer:
     redirects N times then answers; any other path answers a short text. Query strings are ignored.
     """
 
-    def __init__(self, port: int = 0) -> None: ...
+    def __new__(cls, port: int = 0) -> LoopbackServer: ...
     @property
     def port(self) -> int: ...
     @property
@@ -152,4 +148,4 @@ class LoopbackServer:
     def connections_accepted(self) -> int: ...
     def close(self) -> None: ...
     def __enter__(self) -> LoopbackServer: ...
-    def __exit__(self, *exc_info: object) -> None: ...
+    def __exit__(self, *_exc_info: object) -> None: ...
