@@ -17,16 +17,16 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use tokio::task::AbortHandle;
 
 use crate::errors::FetchError;
+use crate::pending::Pending;
 use crate::runtime;
 
 /// Turns a finished result into the Python value (or exception) that completes the future.
 pub type Deliver = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
 struct Completion {
-    future: Py<PyAny>,
+    future: Py<Pending>,
     deliver: Deliver,
 }
 
@@ -96,39 +96,11 @@ impl Drain {
 
 fn complete(py: Python<'_>, Completion { future, deliver }: Completion) -> PyResult<()> {
     let future = future.bind(py);
-    // A cancelled future (its task was cancelled) takes no result.
-    if future
-        .call_method0(pyo3::intern!(py, "done"))?
-        .is_truthy()?
-    {
+    // A cancelled future takes no result.
+    if !future.borrow().is_pending() {
         return Ok(());
     }
-    match deliver(py) {
-        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
-        Err(err) => {
-            future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))?
-        }
-    };
-    Ok(())
-}
-
-/// Aborts the Rust task when the asyncio future is cancelled.
-#[pyclass(frozen)]
-struct AbortOnCancel {
-    abort: AbortHandle,
-}
-
-#[pymethods]
-impl AbortOnCancel {
-    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
-        if future
-            .call_method0(pyo3::intern!(future.py(), "cancelled"))?
-            .is_truthy()?
-        {
-            self.abort.abort();
-        }
-        Ok(())
-    }
+    Pending::complete(future, deliver(py))
 }
 
 fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResult<Arc<Shared>> {
@@ -175,6 +147,7 @@ fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResu
 /// internal-error exception instead of crossing into Python.
 pub fn spawn_for_loop<'py, T, W, C>(
     py: Python<'py>,
+    what: &'static str,
     work: W,
     on_done: C,
 ) -> PyResult<Bound<'py, PyAny>>
@@ -185,7 +158,7 @@ where
 {
     let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
     let shared = completer_for(py, &event_loop)?;
-    let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let future = Bound::new(py, Pending::new(event_loop.unbind(), what))?;
     let future_ref = future.clone().unbind();
     let task = runtime::spawn(async move {
         let result = match AssertUnwindSafe(work).catch_unwind().await {
@@ -197,13 +170,8 @@ where
             deliver: Box::new(move |py| on_done(py, result)),
         });
     })?;
-    future.call_method1(
-        pyo3::intern!(py, "add_done_callback"),
-        (AbortOnCancel {
-            abort: task.abort_handle(),
-        },),
-    )?;
-    Ok(future)
+    future.borrow_mut().set_abort(task.abort_handle());
+    Ok(future.into_any())
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

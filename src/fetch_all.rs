@@ -52,7 +52,7 @@ pub fn start_fetch_all<'py>(
         concurrency,
         return_exceptions,
     );
-    bridge::spawn_for_loop(py, batch, |py, result| {
+    bridge::spawn_for_loop(py, "fetch_all", batch, |py, result| {
         let outcomes = result.map_err(|error| error.into_pyerr(py))?;
         let list = PyList::empty(py);
         for outcome in outcomes {

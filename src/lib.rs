@@ -7,6 +7,7 @@ mod errors;
 mod fetch_all;
 mod headers;
 mod options;
+mod pending;
 mod request;
 mod response;
 mod runtime;
@@ -21,6 +22,8 @@ mod _core {
 
     #[pymodule_export]
     use client::{fetch, fetch_all, Client};
+    #[pymodule_export]
+    use pending::Pending;
     #[pymodule_export]
     use response::Response;
     #[pymodule_export]

@@ -302,6 +302,7 @@ pub fn start_fetch<'py>(
     let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
     bridge::spawn_for_loop(
         py,
+        "fetch",
         execute(engine, Arc::new(options), url),
         |py, result| match result {
             Ok(response) => Ok(Py::new(py, response)?.into_any()),

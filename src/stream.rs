@@ -144,6 +144,7 @@ impl StreamResponse {
         );
         bridge::spawn_for_loop(
             py,
+            "read",
             async move {
                 let limited = async {
                     match remaining {
@@ -354,7 +355,7 @@ pub fn start_open<'py>(
             headers: PyOnceLock::new(),
         })
     };
-    bridge::spawn_for_loop(py, work, |py, result| match result {
+    bridge::spawn_for_loop(py, "open", work, |py, result| match result {
         Ok(stream) => Ok(Py::new(py, stream)?.into_any()),
         Err(error) => Err(error.into_pyerr(py)),
     })

@@ -1,8 +1,8 @@
-"""The module-level request functions: coroutine wrappers over the native core.
+"""The module-level request functions.
 
-``_core`` returns ``asyncio.Future`` objects; wrapping them in ``async def`` makes ``fetch`` and
-``fetch_all`` real coroutine functions, so ``asyncio.create_task(fetch(url))`` works as it does with
-every other async client.
+They return the core's ``Pending`` awaitable as it is: it is both a future (awaited directly by
+``await``, ``asyncio.gather`` and ``asyncio.wait_for``, with no task or wrapper coroutine in
+between) and a coroutine (accepted by ``asyncio.create_task`` and ``TaskGroup.create_task``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _core
-from ._core import Response
+from ._core import Pending, Response
 
 
-async def fetch(url: str, **options: Any) -> Response:
+def fetch(url: str, **options: Any) -> Pending[Response]:
     """Fetch one URL and return the response with its body read.
 
     >>> response = await ferrofetch.fetch("http://127.0.0.1:8080/")  # doctest: +SKIP
@@ -26,10 +26,10 @@ async def fetch(url: str, **options: Any) -> Response:
     (default True), ``max_redirects`` (default 10), ``max_body_size`` (default 128 MiB),
     ``verify``, ``ca_bundle``, ``http2``. Raises a ``ClientError`` subclass on failure.
     """
-    return await _core.fetch(url, **options)
+    return _core.fetch(url, **options)
 
 
-async def fetch_all(urls: Iterable[str], **options: Any) -> list[Any]:
+def fetch_all(urls: Iterable[str], **options: Any) -> Pending[list[Any]]:
     """Fetch every URL on the Rust runtime and return the responses in input order.
 
     >>> responses = await ferrofetch.fetch_all(urls, concurrency=64)  # doctest: +SKIP
@@ -38,4 +38,4 @@ async def fetch_all(urls: Iterable[str], **options: Any) -> list[Any]:
     False: the first failure raises and cancels the rest; True: each failure takes its slot as an
     exception instance, like ``asyncio.gather``), plus every option of :func:`fetch`.
     """
-    return await _core.fetch_all(urls, **options)
+    return _core.fetch_all(urls, **options)

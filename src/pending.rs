@@ -1,0 +1,327 @@
+//! `Pending`: the awaitable every ferrofetch call returns, implemented in Rust.
+//!
+//! It speaks both asyncio protocols at once. As a *future* (`_asyncio_future_blocking`,
+//! `add_done_callback`, `result`, `cancel`, `get_loop`) it is awaited directly by `await`,
+//! `asyncio.gather`, `asyncio.wait_for` and tasks, with no `asyncio.Future`, no wrapper coroutine
+//! and no extra task. As a *coroutine* (`send`, `throw`, `close`, `__await__`) it is accepted by
+//! `asyncio.create_task` and `TaskGroup.create_task`, like aiohttp's and httpx's calls.
+//!
+//! Cancelling it (directly, or by cancelling the task awaiting it) aborts the Rust request at
+//! once, which drops its connection. It is completed only on its event loop's thread, by the
+//! bridge's drain callback, so its state needs no lock beyond pyo3's borrow flag.
+
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
+use tokio::task::AbortHandle;
+
+enum Outcome {
+    Pending,
+    Ready(Py<PyAny>),
+    Failed(PyErr),
+    Cancelled(Option<Py<PyAny>>),
+}
+
+type Callback = (Py<PyAny>, Option<Py<PyAny>>);
+
+#[pyclass(module = "ferrofetch")]
+pub struct Pending {
+    event_loop: Py<PyAny>,
+    outcome: Outcome,
+    callbacks: Vec<Callback>,
+    blocking: bool,
+    abort: Option<AbortHandle>,
+    what: &'static str,
+}
+
+fn asyncio_attr<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py, PyAny>> {
+    static ASYNCIO: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    ASYNCIO
+        .get_or_try_init(py, || py.import("asyncio").map(Bound::unbind))?
+        .bind(py)
+        .getattr(name)
+}
+
+fn cancelled_error(py: Python<'_>, message: Option<&Py<PyAny>>) -> PyResult<PyErr> {
+    let class = asyncio_attr(py, "CancelledError")?;
+    let instance = match message {
+        Some(m) => class.call1((m.clone_ref(py),))?,
+        None => class.call0()?,
+    };
+    Ok(PyErr::from_value(instance))
+}
+
+fn invalid_state(py: Python<'_>, message: &str) -> PyErr {
+    match asyncio_attr(py, "InvalidStateError").and_then(|c| c.call1((message,))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(err) => err,
+    }
+}
+
+impl Pending {
+    pub fn new(event_loop: Py<PyAny>, what: &'static str) -> Self {
+        Pending {
+            event_loop,
+            outcome: Outcome::Pending,
+            callbacks: Vec::new(),
+            blocking: false,
+            abort: None,
+            what,
+        }
+    }
+
+    pub fn set_abort(&mut self, abort: AbortHandle) {
+        self.abort = Some(abort);
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self.outcome, Outcome::Pending)
+    }
+
+    /// The stored outcome as a Python result (the value, or the exception to raise).
+    fn outcome_result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.outcome {
+            Outcome::Ready(value) => Ok(value.clone_ref(py)),
+            Outcome::Failed(err) => Err(err.clone_ref(py)),
+            Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())?),
+            Outcome::Pending => Err(invalid_state(py, "Result is not ready.")),
+        }
+    }
+
+    /// Sets the outcome (if still pending) and schedules the done callbacks on the loop, as
+    /// `asyncio.Future` does.
+    pub fn complete(this: &Bound<'_, Pending>, result: PyResult<Py<PyAny>>) -> PyResult<()> {
+        let outcome = match result {
+            Ok(value) => Outcome::Ready(value),
+            Err(err) => Outcome::Failed(err),
+        };
+        Self::finish(this, outcome)
+    }
+
+    fn finish(this: &Bound<'_, Pending>, outcome: Outcome) -> PyResult<()> {
+        let py = this.py();
+        let (callbacks, event_loop) = {
+            let mut state = this.borrow_mut();
+            if !state.is_pending() {
+                return Ok(());
+            }
+            state.outcome = outcome;
+            state.abort = None;
+            (
+                std::mem::take(&mut state.callbacks),
+                state.event_loop.clone_ref(py),
+            )
+        };
+        let event_loop = event_loop.bind(py);
+        for (callback, context) in callbacks {
+            schedule(event_loop, &callback, this, context.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// One step of the awaiting side: yield ourselves while pending, else finish the await.
+    fn step(slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        if slf.is_pending() {
+            let mut slf = slf;
+            slf.blocking = true;
+            return Ok(slf.into_pyobject(py)?.into_any().unbind());
+        }
+        let value = slf.outcome_result(py)?;
+        Err(PyStopIteration::new_err((value,)))
+    }
+}
+
+fn schedule(
+    event_loop: &Bound<'_, PyAny>,
+    callback: &Py<PyAny>,
+    future: &Bound<'_, Pending>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<()> {
+    let py = event_loop.py();
+    let kwargs = PyDict::new(py);
+    if let Some(context) = context {
+        kwargs.set_item(pyo3::intern!(py, "context"), context)?;
+    }
+    event_loop.call_method(
+        pyo3::intern!(py, "call_soon"),
+        (callback, future),
+        Some(&kwargs),
+    )?;
+    Ok(())
+}
+
+#[pymethods]
+impl Pending {
+    // --- the future protocol -------------------------------------------------------------
+
+    #[getter(_asyncio_future_blocking)]
+    fn asyncio_future_blocking(&self) -> bool {
+        self.blocking
+    }
+
+    #[setter(_asyncio_future_blocking)]
+    fn set_asyncio_future_blocking(&mut self, value: bool) {
+        self.blocking = value;
+    }
+
+    fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
+        self.event_loop.clone_ref(py)
+    }
+
+    fn done(&self) -> bool {
+        !self.is_pending()
+    }
+
+    fn cancelled(&self) -> bool {
+        matches!(self.outcome, Outcome::Cancelled(_))
+    }
+
+    fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.outcome_result(py)
+    }
+
+    fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match &self.outcome {
+            Outcome::Ready(_) => Ok(None),
+            Outcome::Failed(err) => Ok(Some(err.clone_ref(py).into_value(py).into_any())),
+            Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())?),
+            Outcome::Pending => Err(invalid_state(py, "Exception is not set.")),
+        }
+    }
+
+    #[pyo3(signature = (callback, *, context = None))]
+    fn add_done_callback(
+        slf: &Bound<'_, Self>,
+        callback: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        // Like asyncio.Future: without a context, the callback runs in a copy of the current one.
+        let context = match context {
+            Some(context) => Some(context),
+            None => Some(
+                py.import("contextvars")?
+                    .call_method0("copy_context")?
+                    .unbind(),
+            ),
+        };
+        let event_loop = {
+            let mut state = slf.borrow_mut();
+            if state.is_pending() {
+                state.callbacks.push((callback, context));
+                return Ok(());
+            }
+            state.event_loop.clone_ref(py)
+        };
+        schedule(event_loop.bind(py), &callback, slf, context.as_ref())
+    }
+
+    fn remove_done_callback(&mut self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<usize> {
+        let before = self.callbacks.len();
+        let mut kept = Vec::with_capacity(before);
+        for entry in self.callbacks.drain(..) {
+            if !entry.0.bind(py).eq(callback.bind(py))? {
+                kept.push(entry);
+            }
+        }
+        self.callbacks = kept;
+        Ok(before - self.callbacks.len())
+    }
+
+    /// Aborts the request; its connection is closed, not returned to the pool.
+    #[pyo3(signature = (msg = None))]
+    fn cancel(slf: &Bound<'_, Self>, msg: Option<Py<PyAny>>) -> PyResult<bool> {
+        {
+            let mut state = slf.borrow_mut();
+            if !state.is_pending() {
+                return Ok(false);
+            }
+            if let Some(abort) = state.abort.take() {
+                abort.abort();
+            }
+        }
+        Self::finish(slf, Outcome::Cancelled(msg))?;
+        Ok(true)
+    }
+
+    // --- the coroutine protocol ------------------------------------------------------------
+
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+        Self::step(slf)
+    }
+
+    /// Sending a value has no meaning here: like `__next__`, it advances the await.
+    #[pyo3(signature = (_value, /))]
+    fn send(slf: PyRefMut<'_, Self>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Self::step(slf)
+    }
+
+    /// An exception thrown into the awaiting side cancels the request and propagates.
+    #[pyo3(signature = (kind, value = None, _traceback = None, /))]
+    fn throw(
+        slf: &Bound<'_, Self>,
+        kind: &Bound<'_, PyAny>,
+        value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        Self::cancel(slf, None)?;
+        let exception = match value.filter(|v| !v.is_none()) {
+            Some(v) if v.is_instance_of::<pyo3::exceptions::PyBaseException>() => v.clone(),
+            Some(v) => kind.call1((v,))?,
+            None if kind.is_instance_of::<pyo3::exceptions::PyBaseException>() => kind.clone(),
+            None => kind.call0()?,
+        };
+        Err(PyErr::from_value(exception))
+    }
+
+    fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::cancel(slf, None).map(|_| ())
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match &self.outcome {
+            Outcome::Pending => "pending",
+            Outcome::Ready(_) => "finished",
+            Outcome::Failed(_) => "failed",
+            Outcome::Cancelled(_) => "cancelled",
+        };
+        format!("<ferrofetch.Pending {} {state}>", self.what)
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.event_loop)?;
+        if let Outcome::Ready(value) = &self.outcome {
+            visit.call(value)?;
+        }
+        for (callback, context) in &self.callbacks {
+            visit.call(callback)?;
+            if let Some(context) = context {
+                visit.call(context)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.callbacks.clear();
+    }
+}
+
+impl Drop for Pending {
+    /// A collected `Pending` can no longer be awaited: stop its work if it is still running.
+    fn drop(&mut self) {
+        if let Some(abort) = self.abort.take() {
+            abort.abort();
+        }
+    }
+}
