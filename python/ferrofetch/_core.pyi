@@ -10,9 +10,9 @@ import contextvars
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from typing import Any, TypeVar, final
 
-_T = TypeVar("_T")
-
 from multidict import CIMultiDictProxy
+
+_T = TypeVar("_T")
 
 __version__: str
 DEFAULT_MAX_BODY_SIZE: int
