@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use crate::errors::FetchError;
-use crate::pending::Pending;
+use crate::pending::{Launch, Pending};
 use crate::runtime;
 
 /// Turns a finished result into the Python value (or exception) that completes the future.
@@ -142,9 +142,11 @@ fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResu
     Ok(shared)
 }
 
-/// Runs `work` on the runtime and returns an `asyncio.Future` on the running loop that completes
-/// with `on_done(result)`. Cancelling the future aborts `work`. A panic inside `work` becomes an
-/// internal-error exception instead of crossing into Python.
+/// Runs `work` on the runtime and returns a [`Pending`] that completes with `on_done(result)` on
+/// the event loop. Called inside a running loop, the work starts at once; called outside one (as
+/// in `asyncio.run(ferrofetch.fetch(url))`), it starts when first awaited. Cancelling the
+/// `Pending` aborts `work`. A panic inside `work` becomes an internal-error exception instead of
+/// crossing into Python.
 pub fn spawn_for_loop<'py, T, W, C>(
     py: Python<'py>,
     what: &'static str,
@@ -156,22 +158,39 @@ where
     W: std::future::Future<Output = Result<T, FetchError>> + Send + 'static,
     C: FnOnce(Python<'_>, Result<T, FetchError>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
-    let shared = completer_for(py, &event_loop)?;
-    let future = Bound::new(py, Pending::new(event_loop.unbind(), what))?;
-    let future_ref = future.clone().unbind();
-    let task = runtime::spawn(async move {
-        let result = match AssertUnwindSafe(work).catch_unwind().await {
-            Ok(result) => result,
-            Err(panic) => Err(FetchError::internal(None, &panic_message(panic.as_ref()))),
-        };
-        shared.push(Completion {
-            future: future_ref,
-            deliver: Box::new(move |py| on_done(py, result)),
-        });
+    let launch: Launch = Box::new(move |pending, event_loop| {
+        let py = pending.py();
+        let shared = completer_for(py, event_loop)?;
+        let future_ref = pending.clone().unbind();
+        let task = runtime::spawn(async move {
+            let result = match AssertUnwindSafe(work).catch_unwind().await {
+                Ok(result) => result,
+                Err(panic) => Err(FetchError::internal(None, &panic_message(panic.as_ref()))),
+            };
+            shared.push(Completion {
+                future: future_ref,
+                deliver: Box::new(move |py| on_done(py, result)),
+            });
+        })?;
+        Ok(task.abort_handle())
+    });
+    let pending = Bound::new(py, Pending::new(what, launch))?;
+    if let Some(event_loop) = running_loop(py)? {
+        Pending::start_on(&pending, &event_loop)?;
+    }
+    Ok(pending.into_any())
+}
+
+/// The running event loop of this thread, if any (without raising when there is none).
+pub fn running_loop(py: Python<'_>) -> PyResult<Option<Bound<'_, PyAny>>> {
+    static GET: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get = GET.get_or_try_init(py, || {
+        py.import("asyncio")?
+            .getattr("_get_running_loop")
+            .map(Bound::unbind)
     })?;
-    future.borrow_mut().set_abort(task.abort_handle());
-    Ok(future.into_any())
+    let event_loop = get.bind(py).call0()?;
+    Ok((!event_loop.is_none()).then_some(event_loop))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

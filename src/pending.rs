@@ -10,7 +10,7 @@
 //! once, which drops its connection. It is completed only on its event loop's thread, by the
 //! bridge's drain callback, so its state needs no lock beyond pyo3's borrow flag.
 
-use pyo3::exceptions::PyStopIteration;
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -25,9 +25,16 @@ enum Outcome {
 
 type Callback = (Py<PyAny>, Option<Py<PyAny>>);
 
+/// Starts the work on the runtime for this `Pending`, bound to this event loop.
+pub type Launch =
+    Box<dyn FnOnce(&Bound<'_, Pending>, &Bound<'_, PyAny>) -> PyResult<AbortHandle> + Send>;
+
 #[pyclass(module = "ferrofetch")]
 pub struct Pending {
-    event_loop: Py<PyAny>,
+    /// Set when the work starts: at creation inside a running loop, else at the first await.
+    event_loop: Option<Py<PyAny>>,
+    /// In a mutex only because a pyclass must be `Sync`; it is used under the GIL alone.
+    launch: std::sync::Mutex<Option<Launch>>,
     outcome: Outcome,
     callbacks: Vec<Callback>,
     blocking: bool,
@@ -60,9 +67,10 @@ fn invalid_state(py: Python<'_>, message: &str) -> PyErr {
 }
 
 impl Pending {
-    pub fn new(event_loop: Py<PyAny>, what: &'static str) -> Self {
+    pub fn new(what: &'static str, launch: Launch) -> Self {
         Pending {
-            event_loop,
+            event_loop: None,
+            launch: std::sync::Mutex::new(Some(launch)),
             outcome: Outcome::Pending,
             callbacks: Vec::new(),
             blocking: false,
@@ -71,8 +79,41 @@ impl Pending {
         }
     }
 
-    pub fn set_abort(&mut self, abort: AbortHandle) {
-        self.abort = Some(abort);
+    fn take_launch(&mut self) -> Option<Launch> {
+        self.launch
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Starts the work on the running loop if it has not started yet.
+    pub fn ensure_started(this: &Bound<'_, Pending>) -> PyResult<()> {
+        if this.borrow().event_loop.is_some() {
+            return Ok(());
+        }
+        let event_loop = pyo3_async_runtimes::get_running_loop(this.py())?;
+        Self::start_on(this, &event_loop)
+    }
+
+    /// Starts the work bound to `event_loop` (the running loop of this thread).
+    pub fn start_on(this: &Bound<'_, Pending>, event_loop: &Bound<'_, PyAny>) -> PyResult<()> {
+        let Some(launch) = this.borrow_mut().take_launch() else {
+            return Ok(());
+        };
+        let abort = launch(this, event_loop)?;
+        let mut state = this.borrow_mut();
+        state.event_loop = Some(event_loop.clone().unbind());
+        state.abort = Some(abort);
+        Ok(())
+    }
+
+    fn bound_loop<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyAny>> {
+        match &self.event_loop {
+            Some(event_loop) => Ok(event_loop.bind(py)),
+            None => Err(PyRuntimeError::new_err(
+                "this ferrofetch call has not started: await it inside a running event loop",
+            )),
+        }
     }
 
     pub fn is_pending(&self) -> bool {
@@ -108,27 +149,32 @@ impl Pending {
             }
             state.outcome = outcome;
             state.abort = None;
+            state.take_launch();
             (
                 std::mem::take(&mut state.callbacks),
-                state.event_loop.clone_ref(py),
+                state.event_loop.as_ref().map(|l| l.clone_ref(py)),
             )
         };
-        let event_loop = event_loop.bind(py);
-        for (callback, context) in callbacks {
-            schedule(event_loop, &callback, this, context.as_ref())?;
+        // Callbacks exist only once started, so a loop is known whenever there are any.
+        if let Some(event_loop) = event_loop {
+            let event_loop = event_loop.bind(py);
+            for (callback, context) in callbacks {
+                schedule(event_loop, &callback, this, context.as_ref())?;
+            }
         }
         Ok(())
     }
 
     /// One step of the awaiting side: yield ourselves while pending, else finish the await.
-    fn step(slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+    fn step(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        if slf.is_pending() {
-            let mut slf = slf;
-            slf.blocking = true;
-            return Ok(slf.into_pyobject(py)?.into_any().unbind());
+        Self::ensure_started(slf)?;
+        let mut state = slf.borrow_mut();
+        if state.is_pending() {
+            state.blocking = true;
+            return Ok(slf.clone().into_any().unbind());
         }
-        let value = slf.outcome_result(py)?;
+        let value = state.outcome_result(py)?;
         Err(PyStopIteration::new_err((value,)))
     }
 }
@@ -156,9 +202,11 @@ fn schedule(
 impl Pending {
     // --- the future protocol -------------------------------------------------------------
 
+    /// `None` until started: asyncio then treats an unstarted `Pending` as a coroutine and wraps
+    /// it in a task, which starts it inside the loop.
     #[getter(_asyncio_future_blocking)]
-    fn asyncio_future_blocking(&self) -> bool {
-        self.blocking
+    fn asyncio_future_blocking(&self) -> Option<bool> {
+        self.event_loop.as_ref().map(|_| self.blocking)
     }
 
     #[setter(_asyncio_future_blocking)]
@@ -166,8 +214,10 @@ impl Pending {
         self.blocking = value;
     }
 
-    fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
-        self.event_loop.clone_ref(py)
+    fn get_loop(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Self::ensure_started(slf)?;
+        let state = slf.borrow();
+        state.bound_loop(slf.py()).map(|l| l.clone().unbind())
     }
 
     fn done(&self) -> bool {
@@ -207,15 +257,16 @@ impl Pending {
                     .unbind(),
             ),
         };
+        Self::ensure_started(slf)?;
         let event_loop = {
             let mut state = slf.borrow_mut();
             if state.is_pending() {
                 state.callbacks.push((callback, context));
                 return Ok(());
             }
-            state.event_loop.clone_ref(py)
+            state.bound_loop(py)?.clone()
         };
-        schedule(event_loop.bind(py), &callback, slf, context.as_ref())
+        schedule(&event_loop, &callback, slf, context.as_ref())
     }
 
     fn remove_done_callback(&mut self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<usize> {
@@ -241,6 +292,8 @@ impl Pending {
             if let Some(abort) = state.abort.take() {
                 abort.abort();
             }
+            // Never started: nothing was sent, and nothing will be.
+            state.take_launch();
         }
         Self::finish(slf, Outcome::Cancelled(msg))?;
         Ok(true)
@@ -256,13 +309,13 @@ impl Pending {
         slf
     }
 
-    fn __next__(slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         Self::step(slf)
     }
 
     /// Sending a value has no meaning here: like `__next__`, it advances the await.
     #[pyo3(signature = (_value, /))]
-    fn send(slf: PyRefMut<'_, Self>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn send(slf: &Bound<'_, Self>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         Self::step(slf)
     }
 
@@ -290,6 +343,7 @@ impl Pending {
 
     fn __repr__(&self) -> String {
         let state = match &self.outcome {
+            Outcome::Pending if self.event_loop.is_none() => "not started",
             Outcome::Pending => "pending",
             Outcome::Ready(_) => "finished",
             Outcome::Failed(_) => "failed",
@@ -299,7 +353,9 @@ impl Pending {
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        visit.call(&self.event_loop)?;
+        if let Some(event_loop) = &self.event_loop {
+            visit.call(event_loop)?;
+        }
         if let Outcome::Ready(value) = &self.outcome {
             visit.call(value)?;
         }
