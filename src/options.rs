@@ -53,14 +53,18 @@ impl<'py> Kwargs<'py> {
     fn take_as<T: for<'a> FromPyObject<'a, 'py>>(&self, name: &str, default: T) -> PyResult<T> {
         match self.take(name)? {
             Some(value) => value.extract::<T>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "{name}: unexpected type {}",
-                    value
-                        .get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))
+                if value.is_instance_of::<pyo3::types::PyInt>() {
+                    PyValueError::new_err(format!("{name} is out of range: {value}"))
+                } else {
+                    PyTypeError::new_err(format!(
+                        "{name}: unexpected type {}",
+                        value
+                            .get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                }
             }),
             None => Ok(default),
         }
