@@ -14,6 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
+use futures::future::{AbortHandle, Abortable};
 use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -158,11 +159,14 @@ where
     W: std::future::Future<Output = Result<T, FetchError>> + Send + 'static,
     C: FnOnce(Python<'_>, Result<T, FetchError>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
+    // Boxed once here: the request future is several KB, and it moves a few times below.
+    let work = Box::pin(work);
     let launch: Launch = Box::new(move |pending, event_loop| {
         let py = pending.py();
         let shared = completer_for(py, event_loop)?;
         let future_ref = pending.clone().unbind();
-        let task = runtime::spawn(async move {
+        let (abort, registration) = AbortHandle::new_pair();
+        let task = async move {
             let result = match AssertUnwindSafe(work).catch_unwind().await {
                 Ok(result) => result,
                 Err(panic) => Err(FetchError::internal(None, &panic_message(panic.as_ref()))),
@@ -171,8 +175,12 @@ where
                 future: future_ref,
                 deliver: Box::new(move |py| on_done(py, result)),
             });
-        })?;
-        Ok(task.abort_handle())
+        };
+        runtime::submit(Box::pin(async move {
+            // Aborted: the work (and its connection) is dropped; nobody waits for a result.
+            let _ = Abortable::new(task, registration).await;
+        }))?;
+        Ok(abort)
     });
     let pending = Bound::new(py, Pending::new(what, launch))?;
     if let Some(event_loop) = running_loop(py)? {

@@ -10,11 +10,11 @@
 //! once, which drops its connection. It is completed only on its event loop's thread, by the
 //! bridge's drain callback, so its state needs no lock beyond pyo3's borrow flag.
 
+use futures::future::AbortHandle;
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
-use tokio::task::AbortHandle;
 
 enum Outcome {
     Pending,

@@ -6,17 +6,16 @@
 //! request (see benchmarks/README.md); `worker_threads > 1` selects the multi-thread scheduler for
 //! TLS-heavy work against many remote hosts.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tokio::runtime::{Builder, Handle};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::runtime::Builder;
+use tokio::sync::{oneshot, Notify};
 
 use crate::errors::runtime_error;
 
@@ -28,9 +27,32 @@ const MAX_BLOCKING_THREADS: usize = 32;
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
 
 struct Engine {
-    handle: Handle,
     worker_threads: usize,
     stop: Option<oneshot::Sender<()>>,
+    submissions: Arc<Submissions>,
+}
+
+/// Work handed over from Python threads, spawned by one task on the runtime.
+///
+/// Spawning onto the runtime from another thread wakes it with a syscall every time; a call
+/// burst (a `gather` of many `fetch`es) would pay one per request. Here only the call that finds
+/// the queue empty wakes the runtime, and the dispatcher spawns the whole burst from inside.
+#[derive(Default)]
+struct Submissions {
+    queue: Mutex<Vec<BoxFuture<'static, ()>>>,
+    ready: Notify,
+}
+
+impl Submissions {
+    async fn dispatch(self: Arc<Self>) {
+        loop {
+            self.ready.notified().await;
+            let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            for job in jobs {
+                tokio::spawn(job);
+            }
+        }
+    }
 }
 
 struct State {
@@ -78,7 +100,8 @@ fn start_engine(worker_threads: usize) -> PyResult<Engine> {
         .thread_name("ferrofetch-worker")
         .build()
         .map_err(|e| runtime_error(format!("could not start the ferrofetch runtime: {e}")))?;
-    let handle = runtime.handle().clone();
+    let submissions = Arc::new(Submissions::default());
+    runtime.spawn(submissions.clone().dispatch());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     // The driver thread runs a current_thread runtime's tasks (and merely parks for a
     // multi-thread one) until told to stop.
@@ -94,17 +117,17 @@ fn start_engine(worker_threads: usize) -> PyResult<Engine> {
             ))
         })?;
     Ok(Engine {
-        handle,
         worker_threads,
         stop: Some(stop_tx),
+        submissions,
     })
 }
 
-/// The runtime's handle, starting the runtime on first use.
-pub fn handle() -> PyResult<Handle> {
+/// Runs `f` on the engine, starting the runtime on first use.
+fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> PyResult<T> {
     let mut state = lock_state();
     if let Some(engine) = &state.engine {
-        return Ok(engine.handle.clone());
+        return Ok(f(engine));
     }
     if state.shut_down {
         return Err(runtime_error(
@@ -116,18 +139,24 @@ pub fn handle() -> PyResult<Handle> {
         None => workers_from_env()?.unwrap_or(1),
     };
     let engine = start_engine(workers)?;
-    let handle = engine.handle.clone();
+    let result = f(&engine);
     state.engine = Some(engine);
-    Ok(handle)
+    Ok(result)
 }
 
-/// Spawns a future on the runtime.
-pub fn spawn<F>(future: F) -> PyResult<JoinHandle<F::Output>>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    Ok(handle()?.spawn(future))
+/// Runs `job` on the runtime (see [`Submissions`]).
+pub fn submit(job: BoxFuture<'static, ()>) -> PyResult<()> {
+    let submissions = with_engine(|engine| engine.submissions.clone())?;
+    let was_empty = {
+        let mut queue = submissions.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let was_empty = queue.is_empty();
+        queue.push(job);
+        was_empty
+    };
+    if was_empty {
+        submissions.ready.notify_one();
+    }
+    Ok(())
 }
 
 /// Sets the worker-thread count; only before the runtime has started.
