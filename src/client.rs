@@ -68,6 +68,7 @@ impl ClientConfig {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
             .tcp_nodelay(true)
+            .retry(crate::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {
             builder = builder.connect_timeout(Duration::from_secs_f64(t));

@@ -10,6 +10,7 @@ mod options;
 mod pending;
 mod request;
 mod response;
+mod retry;
 mod runtime;
 mod server;
 mod stream;
