@@ -34,22 +34,27 @@ struct Body {
     /// Chunks already received and not yet handed out; `finished` once the body has ended.
     prefetched: VecDeque<Bytes>,
     finished: bool,
+    /// A read error met while prefetching, reported after the chunks received before it.
+    failed: Option<FetchError>,
 }
 
 impl Body {
     /// Takes whatever body bytes are already here, without waiting, up to `PREFETCH_LIMIT`.
     /// `chunk()` is cancel-safe: a pending poll loses nothing.
-    /// Errors and the size limit are left to the reads, where the caller expects them.
-    fn prefetch(&mut self) {
+    /// Errors and the size limit are reported by the reads, where the caller expects them.
+    fn prefetch(&mut self, url: &str, engine: &Engine) {
         let mut taken = 0;
-        while taken < PREFETCH_LIMIT && !self.finished {
+        while taken < PREFETCH_LIMIT && !self.finished && self.failed.is_none() {
             match self.response.chunk().now_or_never() {
                 Some(Ok(Some(chunk))) => {
                     taken += chunk.len();
                     self.prefetched.push_back(chunk);
                 }
                 Some(Ok(None)) => self.finished = true,
-                Some(Err(_)) | None => break,
+                Some(Err(e)) => {
+                    self.failed = Some(FetchError::from_body(&e, url, &engine.config.timeouts()))
+                }
+                None => break,
             }
         }
     }
@@ -63,6 +68,12 @@ impl Body {
     ) -> FetchResult<Option<Bytes>> {
         let chunk = match self.prefetched.pop_front() {
             Some(chunk) => Some(chunk),
+            None if self.failed.is_some() => {
+                return Err(self
+                    .failed
+                    .take()
+                    .unwrap_or_else(|| FetchError::internal(Some(url), "a read error was lost")))
+            }
             None if self.finished => None,
             None => self
                 .response
@@ -336,8 +347,9 @@ pub fn start_open<'py>(
             read: 0,
             prefetched: VecDeque::new(),
             finished: false,
+            failed: None,
         };
-        body.prefetch();
+        body.prefetch(&head.url, &engine);
         Ok(StreamResponse {
             content_length: head
                 .headers
