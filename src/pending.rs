@@ -1,10 +1,11 @@
 //! `Pending`: the awaitable every ferrofetch call returns, implemented in Rust.
 //!
-//! It speaks both asyncio protocols at once. As a *future* (`_asyncio_future_blocking`,
-//! `add_done_callback`, `result`, `cancel`, `get_loop`) it is awaited directly by `await`,
-//! `asyncio.gather`, `asyncio.wait_for` and tasks, with no `asyncio.Future`, no wrapper coroutine
-//! and no extra task. As a *coroutine* (`send`, `throw`, `close`, `__await__`) it is accepted by
-//! `asyncio.create_task` and `TaskGroup.create_task`, like aiohttp's and httpx's calls.
+//! To asyncio it is a *coroutine* (`send`, `throw`, `close`, `__await__`): `asyncio.run`,
+//! `create_task`, `TaskGroup`, `gather`, `wait_for` and `ensure_future` take it as they take
+//! aiohttp's and httpx's calls. When awaited it yields *itself* as the future the task waits on
+//! (`_asyncio_future_blocking`, `add_done_callback`, `result`, `cancel`, `get_loop`), so an
+//! `await ferrofetch.fetch(url)` needs no `asyncio.Future`, no wrapper coroutine and no
+//! callback of its own.
 //!
 //! Cancelling it (directly, or by cancelling the task awaiting it) aborts the Rust request at
 //! once, which drops its connection. It is completed only on its event loop's thread, by the
@@ -37,7 +38,8 @@ pub struct Pending {
     launch: std::sync::Mutex<Option<Launch>>,
     outcome: Outcome,
     callbacks: Vec<Callback>,
-    blocking: bool,
+    /// `None` until the awaiting side first yields it (see the getter below).
+    blocking: Option<bool>,
     abort: Option<AbortHandle>,
     what: &'static str,
 }
@@ -73,7 +75,7 @@ impl Pending {
             launch: std::sync::Mutex::new(Some(launch)),
             outcome: Outcome::Pending,
             callbacks: Vec::new(),
-            blocking: false,
+            blocking: None,
             abort: None,
             what,
         }
@@ -171,7 +173,7 @@ impl Pending {
         Self::ensure_started(slf)?;
         let mut state = slf.borrow_mut();
         if state.is_pending() {
-            state.blocking = true;
+            state.blocking = Some(true);
             return Ok(slf.clone().into_any().unbind());
         }
         let value = state.outcome_result(py)?;
@@ -202,16 +204,18 @@ fn schedule(
 impl Pending {
     // --- the future protocol -------------------------------------------------------------
 
-    /// `None` until started: asyncio then treats an unstarted `Pending` as a coroutine and wraps
-    /// it in a task, which starts it inside the loop.
+    /// `None` until the awaiting side yields it. Until then asyncio sees a coroutine, not a
+    /// future: `ensure_future`, `gather` and `wait_for` wrap it in a task, so what they return
+    /// is accepted everywhere a task is (`asyncio.wait` refuses objects that are both). Once
+    /// yielded by an `await`, the task awaiting it sees a future and waits on it directly.
     #[getter(_asyncio_future_blocking)]
     fn asyncio_future_blocking(&self) -> Option<bool> {
-        self.event_loop.as_ref().map(|_| self.blocking)
+        self.blocking
     }
 
     #[setter(_asyncio_future_blocking)]
     fn set_asyncio_future_blocking(&mut self, value: bool) {
-        self.blocking = value;
+        self.blocking = Some(value);
     }
 
     fn get_loop(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {

@@ -57,6 +57,7 @@ __all__ = [
     "read_head",
     "refused_url",
     "reply",
+    "reset_at_once",
     "run_python",
     "silent",
     "wait_until",
@@ -290,16 +291,24 @@ _S = TypeVar("_S", bound=_BaseServer)
 class _CountingProtocol(asyncio.Protocol):
     """Wraps the server's protocol to count TCP connections as the transport sees them."""
 
-    def __init__(self, inner: asyncio.Protocol, stats: ServerStats) -> None:
+    def __init__(
+        self, inner: asyncio.Protocol, stats: ServerStats, transports: set[asyncio.BaseTransport]
+    ) -> None:
         self._inner = inner
         self._stats = stats
+        self._transports = transports
+        self._transport: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._stats.connection_opened()
+        self._transport = transport
+        self._transports.add(transport)
         self._inner.connection_made(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stats.connection_closed()
+        if self._transport is not None:
+            self._transports.discard(self._transport)
         self._inner.connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -374,6 +383,7 @@ def make_app(stats: ServerStats) -> web.Application:
     - ``/response-headers?Name=value&...``: 200 with every query pair as a response header.
     - ``/charset?charset=iso-8859-1``: ``"café ñandú"`` encoded in that charset, declared in
       Content-Type.
+    - ``/utf8``: ``"café ñandú"`` in UTF-8 as text/plain without a charset.
     - ``/bad-utf8``: text/plain without a charset holding invalid UTF-8.
     - ``/json``: a fixed JSON document.
     """
@@ -475,19 +485,22 @@ def make_app(stats: ServerStats) -> web.Application:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.headers["Content-Encoding"] = "gzip"
         await response.prepare(request)
-        await response.write(_GZIP_HEADER)
-        crc = 0
-        zero_mib = bytes(_MIB)
-        full, rest = divmod(size, _MIB)
-        for _ in range(full):
-            await response.write(unit)
-            crc = zlib.crc32(zero_mib, crc)
-            stats.add_body_bytes(len(unit))
-        tail = zlib.compressobj(6, zlib.DEFLATED, -15)
-        last = tail.compress(bytes(rest)) + tail.flush()
-        crc = zlib.crc32(bytes(rest), crc)
-        await response.write(last + struct.pack("<II", crc, size & 0xFFFFFFFF))
-        await response.write_eof()
+        try:
+            await response.write(_GZIP_HEADER)
+            crc = 0
+            zero_mib = bytes(_MIB)
+            full, rest = divmod(size, _MIB)
+            for _ in range(full):
+                await response.write(unit)
+                crc = zlib.crc32(zero_mib, crc)
+                stats.add_body_bytes(len(unit))
+            tail = zlib.compressobj(6, zlib.DEFLATED, -15)
+            last = tail.compress(bytes(rest)) + tail.flush()
+            crc = zlib.crc32(bytes(rest), crc)
+            await response.write(last + struct.pack("<II", crc, size & 0xFFFFFFFF))
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client stopped reading and closed: that is the point
         return response
 
     @routes.route("*", "/slow")
@@ -503,11 +516,14 @@ def make_app(stats: ServerStats) -> web.Application:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.content_length = n
         await response.prepare(request)
-        for _ in range(n):
-            await asyncio.sleep(delay)
-            await response.write(b"*")
-            stats.add_body_bytes(1)
-        await response.write_eof()
+        try:
+            for _ in range(n):
+                await asyncio.sleep(delay)
+                await response.write(b"*")
+                stats.add_body_bytes(1)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client went away (a timeout test, most likely)
         return response
 
     @routes.get("/cookies/set")
@@ -536,6 +552,10 @@ def make_app(stats: ServerStats) -> web.Application:
             headers={"Content-Type": f"text/plain; charset={name}"},
         )
 
+    @routes.get("/utf8")
+    async def utf8(request: web.Request) -> web.Response:
+        return web.Response(body="café ñandú".encode(), headers={"Content-Type": "text/plain"})
+
     @routes.get("/bad-utf8")
     async def bad_utf8(request: web.Request) -> web.Response:
         return web.Response(body=b"ok \xff\xfe end", headers={"Content-Type": "text/plain"})
@@ -552,6 +572,17 @@ def make_app(stats: ServerStats) -> web.Application:
     return app
 
 
+async def _abort_all(transports: set[asyncio.BaseTransport]) -> None:
+    for transport in list(transports):
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.abort()
+        else:
+            transport.close()
+    # Closing completes on the next loop iterations (connection_lost, then the socket's close).
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
 class HttpServer(_BaseServer):
     """The :func:`make_app` application on 127.0.0.1, over TLS when ``ssl_context`` is given.
 
@@ -566,6 +597,7 @@ class HttpServer(_BaseServer):
             self.scheme = "https"
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
+        self._transports: set[asyncio.BaseTransport] = set()
         try:
             self._thread.run(self._start(ssl_context))
         except BaseException:
@@ -581,10 +613,11 @@ class HttpServer(_BaseServer):
         protocol_factory = runner.server
         assert protocol_factory is not None
         stats = self.stats
+        transports = self._transports
         sock = _listening_socket()
         self.port = sock.getsockname()[1]
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: _CountingProtocol(protocol_factory(), stats), sock=sock, ssl=ssl_context
+            lambda: _CountingProtocol(protocol_factory(), stats, transports), sock=sock, ssl=ssl_context
         )
 
     async def _stop(self) -> None:
@@ -594,6 +627,8 @@ class HttpServer(_BaseServer):
             await self._runner.cleanup()
         if self._server is not None:
             await self._server.wait_closed()
+        # Connections accepted while shutting down, if any: drop them so no socket outlives the loop.
+        await _abort_all(self._transports)
 
 
 # --------------------------------------------------------------------------------------------
@@ -619,8 +654,16 @@ async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 
 
 async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Accept and close without sending a byte."""
-    return None
+    """Accept and end the connection (FIN) without sending a byte; then drain what the client sends."""
+    writer.write_eof()
+    await _read_to_eof(reader)
+
+
+async def reset_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept and reset the connection (RST, via SO_LINGER 0) without sending a byte."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def close_after_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -688,6 +731,7 @@ class RawServer(_BaseServer):
             writer.close()
         if self._server is not None:
             await self._server.wait_closed()
+        await _abort_all({writer.transport for writer in self._writers})
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.servers import (
     read_head,
     refused_url,
     reply,
+    reset_at_once,
     silent,
 )
 
@@ -197,6 +198,17 @@ async def test_server_closes_before_any_byte(raw_server: RawServerFactory) -> No
     with pytest.raises(ferrofetch.ServerDisconnectedError) as info:
         await fetch(url)
     assert isinstance(info.value, ferrofetch.ClientConnectionError)
+    assert info.value.url == url
+
+
+async def test_server_resets_before_any_byte(raw_server: RawServerFactory) -> None:
+    server = raw_server(reset_at_once)
+    url = server.url_for("/x")
+    # Depending on when the reset lands (while the connection is being set up, while the request
+    # is written, or while the head is awaited) it is reported as a connector error, a reset or a
+    # disconnect: all ClientConnectionError, all naming the URL.
+    with pytest.raises(ferrofetch.ClientConnectionError) as info:
+        await fetch(url)
     assert info.value.url == url
 
 

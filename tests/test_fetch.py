@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
+import sys
 from typing import Any
 
 import ferrofetch
@@ -32,15 +32,60 @@ def header(data: dict[str, Any], name: str) -> list[str]:
 # the call itself
 
 
-def test_fetch_and_fetch_all_are_coroutine_functions() -> None:
-    assert inspect.iscoroutinefunction(ferrofetch.fetch)
-    assert inspect.iscoroutinefunction(ferrofetch.fetch_all)
+def test_asyncio_run_takes_fetch_directly(http_server: HttpServer) -> None:
+    # The everyday form: no wrapper coroutine, no running loop when fetch() is called.
+    response = asyncio.run(ferrofetch.fetch(http_server.url_for("/bytes/3")))
+    assert response.content == pattern_bytes(3)
+    responses = asyncio.run(ferrofetch.fetch_all([http_server.url_for("/bytes/1")]))
+    assert [r.content for r in responses] == [pattern_bytes(1)]
+
+
+def test_run_until_complete_takes_fetch_directly(http_server: HttpServer) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        response = loop.run_until_complete(ferrofetch.fetch(http_server.url_for("/bytes/2")))
+        assert response.content == pattern_bytes(2)
+        responses = loop.run_until_complete(ferrofetch.fetch_all([http_server.url_for("/bytes/4")]))
+        assert responses[0].content == pattern_bytes(4)
+    finally:
+        loop.close()
 
 
 async def test_fetch_works_as_a_task(http_server: HttpServer) -> None:
     task = asyncio.create_task(ferrofetch.fetch(http_server.url_for("/bytes/7")))
     response = await asyncio.wait_for(task, 10)
     assert response.content == pattern_bytes(7)
+    batch = asyncio.ensure_future(ferrofetch.fetch_all([http_server.url_for("/bytes/1")]))
+    assert [r.status for r in await asyncio.wait_for(batch, 10)] == [200]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup is new in 3.11")
+async def test_fetch_works_in_a_task_group(http_server: HttpServer) -> None:
+    async with asyncio.TaskGroup() as group:
+        one = group.create_task(ferrofetch.fetch(http_server.url_for("/bytes/5")))
+        many = group.create_task(ferrofetch.fetch_all([http_server.url_for("/bytes/6")]))
+    assert one.result().content == pattern_bytes(5)
+    assert many.result()[0].content == pattern_bytes(6)
+
+
+async def test_fetch_works_under_shield_and_as_completed(http_server: HttpServer) -> None:
+    shielded = await asyncio.wait_for(asyncio.shield(ferrofetch.fetch(http_server.url_for("/bytes/8"))), 10)
+    assert shielded.content == pattern_bytes(8)
+    sizes = []
+    for next_done in asyncio.as_completed(
+        [ferrofetch.fetch(http_server.url_for(f"/bytes/{n}")) for n in range(3)]
+    ):
+        sizes.append(len((await asyncio.wait_for(next_done, 10)).content))
+    assert sorted(sizes) == [0, 1, 2]
+
+
+async def test_ensure_future_result_goes_to_asyncio_wait(http_server: HttpServer) -> None:
+    # The aiohttp-era idiom: ensure_future() what a call returns, then asyncio.wait() the lot.
+    # asyncio.wait refuses coroutines, so ensure_future must hand back something it accepts.
+    futures = [asyncio.ensure_future(ferrofetch.fetch(http_server.url_for(f"/bytes/{n}"))) for n in range(3)]
+    done, pending = await asyncio.wait(futures, timeout=10)
+    assert not pending
+    assert sorted(len(f.result().content) for f in done) == [0, 1, 2]
 
 
 async def test_many_concurrent_fetches_under_gather(http_server: HttpServer) -> None:

@@ -36,10 +36,17 @@ import asyncio, sys
 import ferrofetch
 
 base = sys.argv[1]
+
+async def batch(urls):
+    return await ferrofetch.fetch_all(urls)
+
+async def one(url):
+    return await ferrofetch.fetch(url)
+
 for i in range(4):
-    responses = asyncio.run(ferrofetch.fetch_all([f"{base}/bytes/{i}", f"{base}/bytes/{i + 1}"]))
+    responses = asyncio.run(batch([f"{base}/bytes/{i}", f"{base}/bytes/{i + 1}"]))
     print(i, [len(r.content) for r in responses])
-print(asyncio.run(ferrofetch.fetch(f"{base}/status/201")).status)
+print(asyncio.run(one(f"{base}/status/201")).status)
 """
     process = run_python(code, args=(http_server.url,), timeout=30)
     assert_clean(process, "0 [0, 1]\n1 [1, 2]\n2 [2, 3]\n3 [3, 4]\n201\n")
@@ -54,8 +61,14 @@ import ferrofetch
 
 base = sys.argv[1]
 
+async def fetch(path):
+    return await ferrofetch.fetch(base + path)
+
+async def fetch_all(paths):
+    return await ferrofetch.fetch_all([base + path for path in paths])
+
 def get(path):
-    return asyncio.run(ferrofetch.fetch(base + path))
+    return asyncio.run(fetch(path))
 
 # The parent's runtime and pool are in use before the fork.
 assert get("/bytes/3").content == bytes([0, 1, 2])
@@ -63,8 +76,7 @@ pid = os.fork()
 if pid == 0:
     try:
         ok = get("/bytes/4").content == bytes([0, 1, 2, 3])
-        ok = ok and [len(r.content) for r in asyncio.run(
-            ferrofetch.fetch_all([base + "/bytes/1", base + "/bytes/2"]))] == [1, 2]
+        ok = ok and [len(r.content) for r in asyncio.run(fetch_all(["/bytes/1", "/bytes/2"]))] == [1, 2]
         os._exit(0 if ok else 3)
     except BaseException as error:
         print("child failed:", repr(error), file=sys.stderr, flush=True)
@@ -84,8 +96,12 @@ import asyncio, os, sys
 import ferrofetch
 
 base = sys.argv[1]
+
+async def get(url):
+    return await ferrofetch.fetch(url)
+
 pid = os.fork()
-response = asyncio.run(ferrofetch.fetch(base + "/bytes/2"))
+response = asyncio.run(get(base + "/bytes/2"))
 if pid == 0:
     os._exit(0 if response.content == bytes([0, 1]) else 3)
 _, status = os.waitpid(pid, 0)
@@ -103,8 +119,12 @@ import asyncio, sys, time
 import ferrofetch
 
 base = sys.argv[1]
+
+async def batch():
+    return await ferrofetch.fetch_all([f"{base}/slow?delay=0.5&i={i}" for i in range(10)])
+
 loop = asyncio.new_event_loop()
-future = loop.create_task(ferrofetch.fetch_all([f"{base}/slow?delay=0.5&i={i}" for i in range(10)]))
+future = loop.create_task(batch())
 loop.run_until_complete(asyncio.sleep(0.2))
 loop.close()
 time.sleep(1.5)
@@ -123,10 +143,13 @@ import asyncio, sys, time
 import ferrofetch
 
 base = sys.argv[1]
+
+async def one():
+    return await ferrofetch.fetch(f"{base}/slow?delay=0.4")
+
 loop = asyncio.new_event_loop()
 loop.call_later(0.2, loop.stop)
-future = ferrofetch.fetch(f"{base}/slow?delay=0.4")
-task = loop.create_task(future)
+task = loop.create_task(one())
 loop.run_forever()          # stopped at 0.2 s, the request still in flight
 time.sleep(0.8)             # it finishes while nobody runs the loop
 loop.close()
@@ -167,13 +190,17 @@ import ferrofetch
 
 base, closing = sys.argv[1], sys.argv[2]
 urls = [f"{base}/slow?delay=30&i={i}" for i in range(20)]
+
+async def batch():
+    return await ferrofetch.fetch_all(urls)
+
 if closing == "daemon-thread":
-    thread = threading.Thread(target=lambda: asyncio.run(ferrofetch.fetch_all(urls)), daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(batch()), daemon=True)
     thread.start()
     time.sleep(0.5)
 else:
     loop = asyncio.new_event_loop()
-    loop.create_task(ferrofetch.fetch_all(urls))
+    loop.create_task(batch())
     loop.run_until_complete(asyncio.sleep(0.5))
 print("exiting", flush=True)
 if closing == "sys.exit":
@@ -215,8 +242,11 @@ def test_configure_after_first_use_raises(http_server: HttpServer) -> None:
 import asyncio, sys
 import ferrofetch
 
+async def get(url):
+    return await ferrofetch.fetch(url)
+
 ferrofetch.configure(worker_threads=3)
-asyncio.run(ferrofetch.fetch(sys.argv[1] + "/bytes/1"))
+asyncio.run(get(sys.argv[1] + "/bytes/1"))
 info = ferrofetch.runtime_info()
 print(info["started"], info["worker_threads"], info["flavor"])
 try:
@@ -254,7 +284,10 @@ import asyncio, sys
 try:
     import ferrofetch
 
-    response = asyncio.run(ferrofetch.fetch(sys.argv[1] + "/bytes/1"))
+    async def get(url):
+        return await ferrofetch.fetch(url)
+
+    response = asyncio.run(get(sys.argv[1] + "/bytes/1"))
     print("fetched", response.status)
 except Exception as error:
     print("error", type(error).__name__)
@@ -269,7 +302,10 @@ def test_worker_threads_from_the_environment(http_server: HttpServer) -> None:
 import asyncio, sys
 import ferrofetch
 
-asyncio.run(ferrofetch.fetch(sys.argv[1] + "/bytes/1"))
+async def get(url):
+    return await ferrofetch.fetch(url)
+
+asyncio.run(get(sys.argv[1] + "/bytes/1"))
 info = ferrofetch.runtime_info()
 print(info["started"], info["worker_threads"])
 """
@@ -321,10 +357,12 @@ def test_event_loops_in_several_threads_at_once(http_server: HttpServer) -> None
 
 
 async def test_futures_complete_on_the_calling_loop(http_server: HttpServer) -> None:
-    future = ferrofetch._core.fetch(http_server.url_for("/bytes/1"))
-    assert isinstance(future, asyncio.Future)
-    assert future.get_loop() is asyncio.get_running_loop()
-    response = await asyncio.wait_for(future, 10)
+    pending = ferrofetch._core.fetch(http_server.url_for("/bytes/1"))
+    # To asyncio it is a coroutine (so ensure_future wraps it in a task) bound to this loop.
+    assert asyncio.iscoroutine(pending)
+    assert not asyncio.isfuture(pending)
+    assert pending.get_loop() is asyncio.get_running_loop()
+    response = await asyncio.wait_for(pending, 10)
     assert response.content == b"\x00"
 
 

@@ -1,8 +1,8 @@
 """The module-level request functions.
 
-They return the core's ``Pending`` awaitable as it is: it is both a future (awaited directly by
-``await``, ``asyncio.gather`` and ``asyncio.wait_for``, with no task or wrapper coroutine in
-between) and a coroutine (accepted by ``asyncio.create_task`` and ``TaskGroup.create_task``).
+They return the core's ``Pending`` as it is: a coroutine to asyncio (``asyncio.run``,
+``create_task``, ``gather``, ``wait_for``, ``TaskGroup`` all take it), which yields itself as the
+future to wait on, so an ``await`` needs no wrapper coroutine or ``asyncio.Future``.
 """
 
 from __future__ import annotations

@@ -26,10 +26,11 @@ def runtime_info() -> dict[str, Any]:
 
 @final
 class Pending(Coroutine[Any, Any, _T]):
-    """The result of a ferrofetch call: awaitable as a future and as a coroutine.
+    """The result of a ferrofetch call: a coroutine to asyncio, and its own future when awaited.
 
-    ``await`` it, pass it to ``asyncio.gather``/``asyncio.wait_for`` (it is an asyncio future), or
-    to ``asyncio.create_task``/``TaskGroup.create_task`` (it is a coroutine).
+    ``await`` it, or hand it to ``asyncio.run``, ``create_task``, ``TaskGroup.create_task``,
+    ``gather``, ``wait_for`` or ``ensure_future`` like any coroutine. Made inside a running loop,
+    the request starts at once; made outside one, it starts when first awaited.
     """
 
     _asyncio_future_blocking: bool
