@@ -22,6 +22,10 @@ from ._core import (
     configure,
     runtime_info,
 )
+from .auth import BasicAuth, encode_basic_auth
+from .client import ClientResponse, ClientSession, request
+from .connector import BaseConnector, TCPConnector
+from .cookiejar import CookieJar, DummyCookieJar
 from .exceptions import (
     BodyTooLargeError,
     ClientConnectionError,
@@ -51,6 +55,11 @@ from .exceptions import (
     SocketTimeoutError,
     TooManyRedirects,
 )
+from .formdata import FormData
+from .http_version import HttpVersion, HttpVersion10, HttpVersion11
+from .request_info import RequestInfo
+from .streams import EofStream, StreamReader
+from .timeouts import ClientTimeout
 
 __version__ = _core.__version__
 
@@ -61,6 +70,8 @@ _atexit.register(_core._shutdown)
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "BaseConnector",
+    "BasicAuth",
     "BodyTooLargeError",
     "Client",
     "ClientConnectionError",
@@ -74,10 +85,20 @@ __all__ = [
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
+    "ClientSession",
+    "ClientTimeout",
     "ConnectionTimeoutError",
     "ContentTypeError",
+    "CookieJar",
+    "DummyCookieJar",
+    "EofStream",
+    "FormData",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
@@ -86,15 +107,20 @@ __all__ = [
     "NonHttpUrlRedirectClientError",
     "Pending",
     "RedirectClientError",
+    "RequestInfo",
     "Response",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerTimeoutError",
     "SocketTimeoutError",
+    "StreamReader",
     "StreamResponse",
+    "TCPConnector",
     "TooManyRedirects",
     "configure",
+    "encode_basic_auth",
     "fetch",
     "fetch_all",
+    "request",
     "runtime_info",
 ]

@@ -25,14 +25,11 @@ __all__ = ["Body", "compress_body", "encode_data", "encode_json"]
 class Body:
     """An encoded request body and the headers it implies."""
 
-    __slots__ = ("content", "content_disposition", "content_type")
+    __slots__ = ("content", "content_type")
 
-    def __init__(
-        self, content: bytes, content_type: Optional[str], content_disposition: Optional[str] = None
-    ) -> None:
+    def __init__(self, content: bytes, content_type: Optional[str]) -> None:
         self.content = content
         self.content_type = content_type
-        self.content_disposition = content_disposition
 
 
 def encode_json(value: Any, dumps: Callable[[Any], str]) -> Body:
@@ -66,15 +63,13 @@ async def encode_data(data: Any) -> Body:
 
 def _file_body(file: io.IOBase) -> Body:
     content = file.read()
-    name = getattr(file, "name", None)
-    filename = None
-    if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
-        filename = name.replace("\\", "/").rpartition("/")[2]
-    disposition = f'attachment; filename="{filename}"' if filename else None
     if isinstance(content, str):
-        return Body(content.encode("utf-8"), "text/plain; charset=utf-8", disposition)
-    guessed = mimetypes.guess_type(filename)[0] if filename else None
-    return Body(bytes(content), guessed or "application/octet-stream", disposition)
+        return Body(content.encode("utf-8"), "text/plain; charset=utf-8")
+    name = getattr(file, "name", None)
+    guessed = None
+    if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
+        guessed = mimetypes.guess_type(name)[0]
+    return Body(bytes(content), guessed or "application/octet-stream")
 
 
 def compress_body(content: bytes, encoding: str) -> bytes:

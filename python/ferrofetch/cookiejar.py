@@ -17,7 +17,7 @@ import pathlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
+from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import Any, Callable, Optional, Union
 
 from yarl import URL
@@ -32,6 +32,8 @@ LooseCookies = Union[
 ClearCookiePredicate = Callable[["Morsel[str]"], bool]
 
 _ENCODER = SimpleCookie()
+# "No response URL": cookies stored without one are shared by every host.
+_NO_URL = URL()
 
 
 def _is_ip_address(host: Optional[str]) -> bool:
@@ -102,6 +104,43 @@ def parse_cookie_date(text: str) -> Optional[int]:
     return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
 
 
+_QUOTED_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+_COOKIE_ATTRIBUTES = frozenset(
+    {"expires", "max-age", "domain", "path", "comment", "version", "samesite", "partitioned"}
+)
+_COOKIE_FLAGS = frozenset({"secure", "httponly"})
+
+
+def _unquote(value: str) -> str:
+    if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
+        return value
+    return _QUOTED_ESCAPE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], value[1:-1])
+
+
+def parse_set_cookie_headers(headers: Iterable[str]) -> list[tuple[str, Morsel[str]]]:
+    """``Set-Cookie`` values as ``(name, morsel)`` pairs (RFC 6265 5.2: the first ``name=value``
+    is the cookie, whatever its name, then its attributes); values without a name are skipped."""
+    cookies: list[tuple[str, Morsel[str]]] = []
+    for header in headers:
+        pair, *attributes = header.split(";")
+        name, eq, raw = pair.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not eq or not name or any(c in name for c in ' \t\r\n,"='):
+            continue
+        morsel: Morsel[str] = Morsel()
+        # Bypasses Morsel.set's name check, which refuses names such as "secure" or "path".
+        morsel.__setstate__({"key": name, "value": _unquote(raw), "coded_value": raw})  # type: ignore[attr-defined]
+        for attribute in attributes:
+            key, _, value = attribute.partition("=")
+            key = key.strip().lower()
+            if key in _COOKIE_FLAGS:
+                morsel[key] = True
+            elif key in _COOKIE_ATTRIBUTES and key in morsel:
+                morsel[key] = value.strip()
+        cookies.append((name, morsel))
+    return cookies
+
+
 def _pairs(cookies: LooseCookies) -> Iterable[tuple[str, Any]]:
     if isinstance(cookies, Mapping):
         return cookies.items()
@@ -134,7 +173,7 @@ class AbstractCookieJar(abc.ABC):
         """Remove the cookies of ``domain`` and its subdomains."""
 
     @abc.abstractmethod
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
         """Store ``cookies`` as if ``response_url`` had set them."""
 
     @abc.abstractmethod
@@ -142,7 +181,7 @@ class AbstractCookieJar(abc.ABC):
         """Store the cookies of raw ``Set-Cookie`` values received from ``response_url``."""
 
     @abc.abstractmethod
-    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+    def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         """The cookies to send to ``request_url``."""
 
 
@@ -222,7 +261,7 @@ class CookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         self.clear(lambda morsel: _domain_matches(domain, morsel["domain"]))
 
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
         host = response_url.raw_host
         if not self._unsafe and _is_ip_address(host):
             return
@@ -278,18 +317,11 @@ class CookieJar(AbstractCookieJar):
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         if not headers or (not self._unsafe and _is_ip_address(response_url.raw_host)):
             return
-        parsed: list[tuple[str, Morsel[str]]] = []
-        for header in headers:
-            cookie: SimpleCookie = SimpleCookie()
-            try:
-                cookie.load(header)
-            except CookieError:
-                continue  # one malformed Set-Cookie does not spoil the others
-            parsed.extend(cookie.items())
+        parsed = parse_set_cookie_headers(headers)
         if parsed:
             self.update_cookies(parsed, response_url)
 
-    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+    def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         self._expire()
         selected: BaseCookie[str] = BaseCookie()
         if not self._store:
@@ -389,13 +421,13 @@ class DummyCookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         pass
 
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = URL()) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
         pass
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         pass
 
-    def filter_cookies(self, request_url: URL = URL()) -> BaseCookie[str]:
+    def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         return SimpleCookie()
 
 

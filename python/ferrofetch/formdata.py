@@ -49,9 +49,7 @@ def _file_name(value: Any, default: Optional[str]) -> Optional[str]:
 class _Field:
     __slots__ = ("content_type", "filename", "name", "value")
 
-    def __init__(
-        self, name: str, value: Any, content_type: Optional[str], filename: Optional[str]
-    ) -> None:
+    def __init__(self, name: str, value: Any, content_type: Optional[str], filename: Optional[str]) -> None:
         self.name = name
         self.value = value
         self.content_type = content_type
@@ -157,8 +155,8 @@ class FormData:
         for field in self._fields:
             content, content_type = self._part_content(field)
             out += delimiter
-            out += f"Content-Type: {content_type}\r\n".encode("utf-8")
-            out += f"Content-Disposition: {self._disposition(field)}\r\n\r\n".encode("utf-8")
+            out += f"Content-Type: {content_type}\r\n".encode()
+            out += f"Content-Disposition: {self._disposition(field)}\r\n\r\n".encode()
             out += content
             out += b"\r\n"
         out += f"--{boundary}--\r\n".encode("ascii")

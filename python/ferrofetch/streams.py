@@ -74,9 +74,11 @@ class StreamReader:
         source: Optional[_core.StreamResponse],
         *,
         on_eof: Optional[Callable[[], None]] = None,
+        translate: Callable[[BaseException], BaseException] = translate_error,
     ) -> None:
         self._source = source
         self._on_eof = on_eof
+        self._translate = translate
         self._buffer: deque[bytes] = deque()
         self._offset = 0  # bytes of _buffer[0] already consumed
         self._size = 0
@@ -133,17 +135,37 @@ class StreamReader:
         except BaseException as error:
             if isinstance(error, asyncio.CancelledError):
                 raise
-            translated = translate_error(error)
+            translated = self._translate(error)
             self._exception = translated
             raise translated from error
         finally:
             self._waiting = False
-        if chunk:
-            self._buffer.append(chunk)
-            self._size += len(chunk)
-            self._total_bytes += len(chunk)
-        else:
+        if not chunk:
             self._set_eof()
+            return
+        self._buffer.append(chunk)
+        self._size += len(chunk)
+        self._total_bytes += len(chunk)
+        length = self._source.content_length
+        if length is not None and self._total_bytes >= length:
+            # The declared length has arrived: collect the end now, so at_eof() is true as soon
+            # as the data is read (and the connection goes back to the pool at once).
+            self._waiting = True
+            try:
+                rest = await self._source.read_chunk()
+            except BaseException as error:
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                self._exception = self._translate(error)
+                return
+            finally:
+                self._waiting = False
+            if rest:
+                self._buffer.append(rest)
+                self._size += len(rest)
+                self._total_bytes += len(rest)
+            else:
+                self._set_eof()
 
     def _set_eof(self) -> None:
         if not self._eof:
@@ -203,8 +225,15 @@ class StreamReader:
 
     async def _read_rest(self) -> bytes:
         if not self._eof and not self._buffer:
-            # Nothing buffered: one native call reads the whole remaining body.
             assert self._source is not None
+            if self._total_bytes == 0 and not self._waiting:
+                # A small body usually arrives with the head: take it without waiting.
+                complete = self._source.take_complete_body()
+                if complete is not None:
+                    self._total_bytes = len(complete)
+                    self._set_eof()
+                    return complete
+            # Nothing buffered: one native call reads the whole remaining body.
             if self._waiting:
                 raise RuntimeError("Another coroutine is already waiting for incoming data")
             self._waiting = True
@@ -213,7 +242,7 @@ class StreamReader:
             except BaseException as error:
                 if isinstance(error, asyncio.CancelledError):
                     raise
-                translated = translate_error(error)
+                translated = self._translate(error)
                 self._exception = translated
                 raise translated from error
             finally:
