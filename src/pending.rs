@@ -236,6 +236,23 @@ impl Pending {
         self.outcome_result(py)
     }
 
+    /// What asyncio's own futures expose for `gather` to build its `CancelledError`.
+    #[getter]
+    fn _cancel_message(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        match &self.outcome {
+            Outcome::Cancelled(Some(message)) => Some(message.clone_ref(py)),
+            _ => None,
+        }
+    }
+
+    fn _make_cancelled_error(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let message = match &self.outcome {
+            Outcome::Cancelled(message) => message.as_ref(),
+            _ => None,
+        };
+        Ok(cancelled_error(py, message)?.into_value(py).into_any())
+    }
+
     fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         match &self.outcome {
             Outcome::Ready(_) => Ok(None),

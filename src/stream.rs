@@ -305,6 +305,16 @@ impl StreamResponse {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// True once the whole body has been received (handed out or waiting in the prefetch), or the
+    /// body was released; false while more may come from the network (or a read is running).
+    #[getter]
+    fn finished(&self) -> bool {
+        match self.body.try_lock() {
+            Ok(guard) => guard.as_ref().is_none_or(|state| state.finished),
+            Err(_) => false,
+        }
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "<StreamResponse [{} {}] {}>",

@@ -123,6 +123,9 @@ class StreamResponse:
         """Stop reading; the connection is dropped unless the body was read whole."""
     @property
     def closed(self) -> bool: ...
+    @property
+    def finished(self) -> bool:
+        """True once the whole body has been received (or released)."""
 
 @final
 class Client:
