@@ -138,6 +138,10 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         );
     }
 
+    if let Some(upload) = find_cause::<crate::upload::UploadError>(err) {
+        return (ErrorKind::Payload, upload.to_string());
+    }
+
     if let Some(tls) = find_cause::<rustls::Error>(err) {
         return match tls {
             rustls::Error::InvalidCertificate(reason) => (

@@ -18,6 +18,7 @@ use crate::errors::{FetchError, FetchResult};
 use crate::options::{batch_options, Kwargs, RequestOptions};
 use crate::request::{execute, url_text};
 use crate::response::Response;
+use crate::upload::RequestBody;
 
 type Outcome = FetchResult<Response>;
 
@@ -31,6 +32,11 @@ pub fn start_fetch_all<'py>(
     let options = RequestOptions::from_kwargs(py, kwargs)?;
     let (concurrency, return_exceptions) = batch_options(kwargs)?;
     kwargs.finish(function)?;
+    if matches!(options.body, Some(RequestBody::Stream(_))) {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "fetch_all sends the same body to every URL: pass bytes, str or form fields, not an async iterator",
+        ));
+    }
     if urls.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err(
             "urls must be an iterable of URLs, not a single str: use fetch() for one URL",

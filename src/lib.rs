@@ -14,6 +14,7 @@ mod retry;
 mod runtime;
 mod server;
 mod stream;
+mod upload;
 
 use pyo3::prelude::*;
 

@@ -13,6 +13,7 @@ use reqwest::{Method, Url};
 use crate::client::{ClientConfig, Http2Mode};
 use crate::errors::{ErrorKind, FetchError};
 use crate::headers::{header_map, text_pairs};
+use crate::upload::RequestBody;
 
 /// The default cap on a decoded response body held in memory: large enough for ordinary API and
 /// page responses, small enough that a decompression bomb cannot exhaust memory.
@@ -102,11 +103,11 @@ impl<'py> Kwargs<'py> {
 }
 
 /// Per-request options: everything that may differ between two requests on one pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestOptions {
     pub method: Method,
     pub headers: HeaderMap,
-    pub body: Option<Bytes>,
+    pub body: Option<RequestBody>,
     pub params: Vec<(String, String)>,
     pub timeout: Option<f64>,
     pub follow_redirects: bool,
@@ -131,14 +132,17 @@ impl RequestOptions {
                     "data and json cannot both be given: pass one body",
                 ))
             }
-            (Some(data), None) => Some(body_from_data(&data, &mut headers)?),
+            (Some(data), None) => match RequestBody::stream_from(&data)? {
+                Some(stream) => Some(stream),
+                None => Some(RequestBody::Bytes(body_from_data(&data, &mut headers)?)),
+            },
             (None, Some(json)) => {
                 let text: String = py
                     .import("json")?
                     .call_method1("dumps", (json,))?
                     .extract()?;
                 default_content_type(&mut headers, "application/json");
-                Some(Bytes::from(text.into_bytes()))
+                Some(RequestBody::Bytes(Bytes::from(text.into_bytes())))
             }
             (None, None) => None,
         };

@@ -81,7 +81,16 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             .request(method.clone(), url.clone())
             .headers(current_headers);
         if let Some(body) = &body {
-            request = request.body(body.clone());
+            match body.to_reqwest() {
+                Some(body) => request = request.body(body),
+                None => {
+                    return Err(FetchError::new(
+                        ErrorKind::Payload,
+                        Some(url.as_str()),
+                        format!("a streamed request body cannot be sent again (a 307/308 redirect to {url} asked for it)"),
+                    ))
+                }
+            }
         }
         let response = engine
             .http

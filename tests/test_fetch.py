@@ -371,3 +371,43 @@ def test_gzip_bomb_is_stopped_without_reading_it_whole(
     assert kind == "too-large", process.stdout
     # Peak memory grew by about the limit, nowhere near the 1 GiB of the whole body.
     assert int(grown_mib) < max_growth_mib, process.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# streamed request bodies
+
+
+async def _chunks(count: int, size: int) -> Any:
+    for _ in range(count):
+        await asyncio.sleep(0)
+        yield b"z" * size
+
+
+async def test_async_iterator_body_is_streamed_chunked(http_server: HttpServer) -> None:
+    data = echoed(await fetch(http_server.url_for("/echo"), method="POST", data=_chunks(40, 20_000)))
+    headers = {k.lower(): v for k, v in data["headers"]}
+    assert headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in headers
+    assert data["body"] == "z" * 800_000
+
+
+async def test_failing_body_stream_raises_payload_error(http_server: HttpServer) -> None:
+    async def broken() -> Any:
+        yield b"start"
+        raise ValueError("the source went away")
+
+    with pytest.raises(ferrofetch.ClientPayloadError, match="the source went away"):
+        await fetch(http_server.url_for("/echo"), method="POST", data=broken())
+
+
+async def test_streamed_body_is_not_replayed_by_a_307(http_server: HttpServer) -> None:
+    target = http_server.url_for("/echo")
+    url = http_server.url_for("/redirect-to")
+    params = {"url": target, "status": "307"}
+    with pytest.raises(ferrofetch.ClientPayloadError, match="cannot be sent again"):
+        await fetch(url, method="POST", params=params, data=_chunks(2, 10))
+
+
+async def test_fetch_all_refuses_a_streamed_body(http_server: HttpServer) -> None:
+    with pytest.raises(ValueError, match="same body to every URL"):
+        await ferrofetch.fetch_all([http_server.url_for("/echo")], method="POST", data=_chunks(1, 1))
