@@ -235,20 +235,27 @@ pub async fn read_body(
             continue;
         }
         if let Some(first) = first.take() {
-            let hint = response
+            // What is still to come, as the body knows it now (the exact rest of a
+            // Content-Length body), on top of what has arrived: one allocation, no regrowth.
+            let rest = response
                 .content_length()
                 .unwrap_or(0)
                 .min(limit.unwrap_or(u64::MAX));
             buffer.reserve(
-                usize::try_from(hint)
+                usize::try_from(rest)
                     .unwrap_or(0)
-                    .max(first.len() + chunk.len()),
+                    .saturating_add(first.len() + chunk.len()),
             );
             buffer.extend_from_slice(&first);
         }
         buffer.extend_from_slice(&chunk);
     }
-    Ok(first.unwrap_or_else(|| Bytes::from(buffer)))
+    // A single chunk is a view into the connection's read buffer: copied out, it no longer pins
+    // that buffer (a batch of 100,000 small bodies would otherwise hold 100,000 of them).
+    Ok(match first {
+        Some(only) => Bytes::copy_from_slice(&only),
+        None => Bytes::from(buffer),
+    })
 }
 
 pub fn check_body_size(total: u64, limit: Option<u64>, url: &str) -> FetchResult<()> {

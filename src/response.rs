@@ -9,7 +9,7 @@ use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
 use crate::errors::exception_class;
@@ -28,6 +28,25 @@ pub struct Head {
     pub started: Instant,
 }
 
+/// Header values parsed by hyper are views into the connection's read buffer; a kept response
+/// would pin that whole buffer (KBs to hundreds of KBs) for a few bytes of headers. Copied out,
+/// 100,000 responses cost their headers, not 100,000 buffers.
+fn detached(headers: HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    let mut current_name = None;
+    for (name, value) in headers {
+        if let Some(name) = name {
+            current_name = Some(name);
+        }
+        let Some(name) = current_name.clone() else {
+            continue;
+        };
+        let copied = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value);
+        owned.append(name, copied);
+    }
+    owned
+}
+
 impl Head {
     /// Moves the head out of a sent request (the headers are taken, not copied).
     pub fn take(sent: &mut Sent) -> Head {
@@ -42,7 +61,7 @@ impl Head {
             status: response.status(),
             reason,
             version: response.version(),
-            headers: std::mem::take(response.headers_mut()),
+            headers: detached(std::mem::take(response.headers_mut())),
             history: std::mem::take(&mut sent.history),
             started: sent.started,
         }
@@ -108,7 +127,8 @@ impl Head {
 #[pyclass(frozen, module = "ferrofetch")]
 pub struct Response {
     head: Head,
-    body: Bytes,
+    /// Released once `content` has made its `bytes` copy: a body is held once, not twice.
+    body: std::sync::Mutex<Bytes>,
     elapsed: Duration,
     headers: PyOnceLock<Py<PyAny>>,
     content: PyOnceLock<Py<PyBytes>>,
@@ -119,7 +139,7 @@ impl Response {
         Response {
             elapsed: head.started.elapsed(),
             head,
-            body,
+            body: std::sync::Mutex::new(body),
             headers: PyOnceLock::new(),
             content: PyOnceLock::new(),
         }
@@ -184,7 +204,12 @@ impl Response {
     #[getter]
     fn content(&self, py: Python<'_>) -> Py<PyBytes> {
         self.content
-            .get_or_init(py, || PyBytes::new(py, &self.body).unbind())
+            .get_or_init(py, || {
+                let mut body = self.body.lock().unwrap_or_else(|p| p.into_inner());
+                let bytes = PyBytes::new(py, &body).unbind();
+                *body = Bytes::new();
+                bytes
+            })
             .clone_ref(py)
     }
 
