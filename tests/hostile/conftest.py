@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import trustme
 
-from .helpers import LOOPBACK, Handler, RawServer, RecordingProxy, StartServer
+from .proxy import RecordingProxy
+from .rawserver import LOOPBACK, Handler, RawServer, StartServer
 
 
 @pytest.fixture
@@ -52,7 +53,9 @@ class Certificates:
         alpn: tuple[str, ...] = ("http/1.1",),
     ) -> ssl.SSLContext:
         issuer = ca or self.ca
-        leaf = issuer.issue_cert(*(names or (LOOPBACK, "localhost")), not_before=not_before, not_after=not_after)
+        leaf = issuer.issue_cert(
+            *(names or (LOOPBACK, "localhost")), not_before=not_before, not_after=not_after
+        )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         leaf.configure_cert(context)
         if alpn:

@@ -2,55 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import zlib
-from collections.abc import Callable
-
-import brotlicffi
-import pytest
-import zstandard
 
 import ferrofetch
+import pytest
 
-from .helpers import Completed, Request, StartServer, http_response, outcome, reply, run_python, serve
-
-MiB = 1 << 20
-
-
-def _compress_zeros(encoding: str, mebibytes: int) -> bytes:
-    chunk = bytes(MiB)
-    if encoding in ("gzip", "deflate"):
-        deflater = zlib.compressobj(9, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
-        parts = [deflater.compress(chunk) for _ in range(mebibytes)]
-        parts.append(deflater.flush())
-        return b"".join(parts)
-    if encoding == "br":
-        compressor = brotlicffi.Compressor(quality=5)
-        parts = [compressor.compress(chunk) for _ in range(mebibytes)]
-        parts.append(compressor.finish())
-        return b"".join(parts)
-    if encoding == "zstd":
-        zstd = zstandard.ZstdCompressor(level=3).compressobj()
-        parts = [zstd.compress(chunk) for _ in range(mebibytes)]
-        parts.append(zstd.flush())
-        return b"".join(parts)
-    raise ValueError(encoding)
-
-
-@functools.lru_cache(maxsize=None)
-def bomb(encoding: str, mebibytes: int) -> bytes:
-    """``mebibytes`` MiB of zeros, compressed (cached: building one takes up to a second)."""
-    return _compress_zeros(encoding, mebibytes)
-
-
-COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": lambda data: zlib.compress(data, wbits=31),
-    "deflate": zlib.compress,
-    "br": lambda data: bytes(brotlicffi.compress(data)),
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
-}
+from .helpers import Completed, outcome, run_python
+from .payloads import COMPRESSORS, MiB, bomb
+from .rawserver import Request, StartServer, http_response, reply, serve
 
 # Runs in a fresh interpreter so that its peak RSS belongs to this one request.
 PEAK_RSS_PROBE = """
@@ -96,7 +57,9 @@ async def _probe(url: str, limit: str) -> tuple[list[object], float]:
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd", "deflate"])
-async def test_bomb_stops_at_max_body_size_with_bounded_memory(start_server: StartServer, encoding: str) -> None:
+async def test_bomb_stops_at_max_body_size_with_bounded_memory(
+    start_server: StartServer, encoding: str
+) -> None:
     url = _bomb_server(start_server, encoding, bomb(encoding, 256))
     result, growth = await _probe(url, str(8 * MiB))
     assert result[0] == "BodyTooLargeError", result
@@ -120,7 +83,9 @@ async def test_layered_encodings_are_never_all_unwrapped(start_server: StartServ
         body = zlib.compress(body, 9, wbits=31)
     encodings = ", ".join(["gzip"] * 6)
     server = start_server(reply(http_response(200, body, [("Content-Encoding", encodings)])))
-    response, exc, elapsed = await outcome(ferrofetch.fetch(server.url, timeout=20, max_body_size=16 * MiB))
+    response, exc, elapsed = await outcome(
+        lambda: ferrofetch.fetch(server.url, timeout=20, max_body_size=16 * MiB)
+    )
     assert elapsed < 10.0
     if exc is not None:
         assert isinstance(exc, ferrofetch.ClientPayloadError), repr(exc)
@@ -135,16 +100,18 @@ async def test_each_encoding_is_decoded(start_server: StartServer, encoding: str
     original = b"ferrofetch decodes this transparently\n" * 500
     body = COMPRESSORS[encoding](original)
     server = start_server(reply(http_response(200, body, [("Content-Encoding", encoding)])))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
     assert response.content == original
 
 
 async def test_the_client_asks_for_the_encodings_it_decodes(start_server: StartServer) -> None:
     server = start_server(serve(lambda _: http_response(200, b"ok")))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
-    offered = {item.strip() for item in (server.requests[0].get("accept-encoding") or b"").decode().split(",")}
+    offered = {
+        item.strip() for item in (server.requests[0].get("accept-encoding") or b"").decode().split(",")
+    }
     assert {"gzip", "br", "zstd", "deflate"} <= offered
 
 
@@ -152,7 +119,7 @@ async def test_the_client_asks_for_the_encodings_it_decodes(start_server: StartS
 async def test_wrong_content_encoding_is_a_payload_error(start_server: StartServer, encoding: str) -> None:
     plain = b"this body claims to be compressed and is not\n" * 20
     server = start_server(reply(http_response(200, plain, [("Content-Encoding", encoding)])))
-    _, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert isinstance(exc, ferrofetch.ClientPayloadError), repr(exc)
 
 
@@ -160,25 +127,31 @@ async def test_wrong_content_encoding_is_a_payload_error(start_server: StartServ
 async def test_truncated_compressed_body_is_a_payload_error(start_server: StartServer, encoding: str) -> None:
     body = COMPRESSORS[encoding](os.urandom(50_000).hex().encode())
     server = start_server(reply(http_response(200, body[: len(body) // 2], [("Content-Encoding", encoding)])))
-    _, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert isinstance(exc, ferrofetch.ClientPayloadError), repr(exc)
 
 
 async def test_unknown_content_encoding_is_passed_through(start_server: StartServer) -> None:
     server = start_server(reply(http_response(200, b"opaque", [("Content-Encoding", "x-custom")])))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
     assert response.content == b"opaque"
 
 
 async def test_max_body_size_boundary(start_server: StartServer) -> None:
     server = start_server(serve(lambda request: http_response(200, b"x" * int(request.path.strip("/")))))
-    exact, exc, _ = await outcome(ferrofetch.fetch(server.url_for("/1000"), max_body_size=1000, timeout=10))
+    exact, exc, _ = await outcome(
+        lambda: ferrofetch.fetch(server.url_for("/1000"), max_body_size=1000, timeout=10)
+    )
     assert exc is None and exact is not None and len(exact.content) == 1000
-    _, exc, _ = await outcome(ferrofetch.fetch(server.url_for("/1001"), max_body_size=1000, timeout=10))
+    _, exc, _ = await outcome(
+        lambda: ferrofetch.fetch(server.url_for("/1001"), max_body_size=1000, timeout=10)
+    )
     assert isinstance(exc, ferrofetch.BodyTooLargeError), repr(exc)
     assert isinstance(exc, ferrofetch.ClientPayloadError)
-    unlimited, exc, _ = await outcome(ferrofetch.fetch(server.url_for("/2000000"), max_body_size=None, timeout=10))
+    unlimited, exc, _ = await outcome(
+        lambda: ferrofetch.fetch(server.url_for("/2000000"), max_body_size=None, timeout=10)
+    )
     assert exc is None and unlimited is not None and len(unlimited.content) == 2_000_000
 
 
@@ -189,14 +162,14 @@ async def test_max_body_size_applies_to_chunked_bodies(start_server: StartServer
 
     raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body()
     server = start_server(reply(raw))
-    _, exc, _ = await outcome(ferrofetch.fetch(server.url, max_body_size=50_000, timeout=10))
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, max_body_size=50_000, timeout=10))
     assert isinstance(exc, ferrofetch.BodyTooLargeError), repr(exc)
 
 
 async def test_invalid_utf8_text_is_replaced(start_server: StartServer) -> None:
     body = b"caf\xc3\xa9 \xff\xfe broken \xc3"
     server = start_server(reply(http_response(200, body, [("Content-Type", "text/plain; charset=utf-8")])))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
     assert response.content == body
     assert response.text == body.decode("utf-8", errors="replace")
@@ -204,8 +177,10 @@ async def test_invalid_utf8_text_is_replaced(start_server: StartServer) -> None:
 
 async def test_text_follows_the_declared_charset(start_server: StartServer) -> None:
     body = "déjà vu".encode("latin-1")
-    server = start_server(reply(http_response(200, body, [("Content-Type", "text/plain; charset=ISO-8859-1")])))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    server = start_server(
+        reply(http_response(200, body, [("Content-Type", "text/plain; charset=ISO-8859-1")]))
+    )
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
     assert response.text == "déjà vu"
 
@@ -213,7 +188,7 @@ async def test_text_follows_the_declared_charset(start_server: StartServer) -> N
 async def test_unknown_charset_falls_back_to_utf8(start_server: StartServer) -> None:
     body = "naïve".encode() + b"\xff"
     server = start_server(reply(http_response(200, body, [("Content-Type", "text/plain; charset=no-such")])))
-    response, exc, _ = await outcome(ferrofetch.fetch(server.url, timeout=10))
+    response, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert exc is None and response is not None
     assert response.text == "naïve\ufffd"
 
@@ -223,7 +198,9 @@ async def test_session_text_follows_the_errors_argument(start_server: StartServe
     if session_class is None:
         pytest.skip("ferrofetch.ClientSession is not available yet")
     body = b"ok \xff end"
-    server = start_server(serve(lambda _: http_response(200, body, [("Content-Type", "text/plain; charset=utf-8")])))
+    server = start_server(
+        serve(lambda _: http_response(200, body, [("Content-Type", "text/plain; charset=utf-8")]))
+    )
     async with session_class() as session:
         async with session.get(server.url) as response:
             assert await response.text(errors="replace") == "ok \ufffd end"
