@@ -58,6 +58,7 @@ impl ClientConfig {
         TimeoutSettings {
             connect: seconds(self.connect_timeout),
             read: seconds(self.read_timeout),
+            via_proxy: self.proxy.is_some(),
         }
     }
 
@@ -123,17 +124,38 @@ impl ClientConfig {
             (None, None) => {}
         }
         if let Some(proxy) = &self.proxy {
+            let scheme = proxy
+                .split("://")
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !["http", "https", "socks5", "socks5h", "socks4", "socks4a"]
+                .contains(&scheme.as_str())
+            {
+                return Err(PyValueError::new_err(format!(
+                    "proxy {:?}: the scheme must be http, https, socks5 or socks5h",
+                    crate::errors::redact(proxy)
+                )));
+            }
             let proxy = reqwest::Proxy::all(proxy.as_str())
                 .map_err(|e| PyValueError::new_err(format!("invalid proxy URL {proxy:?}: {e}")))?;
             builder = builder.proxy(proxy);
-        } else if !self.trust_env {
+        } else if !self.trust_env || no_proxy_for_all() {
             // reqwest reads HTTP(S)_PROXY by default; aiohttp and ferrofetch only with trust_env.
+            // NO_PROXY=* means no proxy for any host, IP addresses included (hyper-util's
+            // matcher applies `*` to host names only).
             builder = builder.no_proxy();
         }
         builder
             .build()
             .map_err(|e| PyValueError::new_err(format!("could not build the HTTP client: {e}")))
     }
+}
+
+fn no_proxy_for_all() -> bool {
+    ["NO_PROXY", "no_proxy"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| value.trim() == "*"))
 }
 
 /// Bounds on requests in flight, like aiohttp's `TCPConnector(limit, limit_per_host)`. For

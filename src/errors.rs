@@ -33,6 +33,7 @@ pub enum ErrorKind {
     Payload,
     BodyTooLarge,
     TooManyRedirects { status: u16 },
+    ProxyStatus { status: u16 },
     BadResponse,
     Closed,
     Internal,
@@ -54,12 +55,17 @@ impl fmt::Display for FetchError {
 }
 
 impl FetchError {
+    /// Credentials in the URL never reach an exception: not its `url`, not its message.
     pub fn new(kind: ErrorKind, url: Option<&str>, message: impl Into<String>) -> Self {
-        FetchError {
-            kind,
-            url: url.map(str::to_owned),
-            message: message.into(),
-        }
+        let mut message = message.into();
+        let url = url.map(|raw| {
+            let clean = redact(raw);
+            if clean != raw {
+                message = message.replace(raw, &clean);
+            }
+            clean
+        });
+        FetchError { kind, url, message }
     }
 
     /// A failure while sending the request or waiting for the response head.
@@ -99,11 +105,25 @@ impl FetchError {
     }
 }
 
+/// The URL without its userinfo (`user:password@`), as it may be shown or logged.
+pub fn redact(raw: &str) -> String {
+    match reqwest::Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
 /// The timeouts in force for a request, so a timeout error can say which one fired.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TimeoutSettings {
     pub connect: Option<f64>,
     pub read: Option<f64>,
+    /// Every connection goes to a configured proxy: failing to connect is failing to reach it.
+    pub via_proxy: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -158,7 +178,28 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         };
     }
 
+    if chain.contains("tunnel error: proxy authorization required") {
+        return (
+            ErrorKind::ProxyStatus { status: 407 },
+            "the proxy refused the tunnel: 407 Proxy Authentication Required".to_owned(),
+        );
+    }
+    if chain.contains("tunnel error: unsuccessful") {
+        return (
+            ErrorKind::ProxyStatus { status: 502 },
+            "the proxy refused to open a tunnel (CONNECT was not answered with 200)".to_owned(),
+        );
+    }
+
     if err.is_connect() {
+        if chain.contains("tunnel error: failed to create underlying connection")
+            || (timeouts.via_proxy && !chain.contains("tunnel error"))
+        {
+            return (
+                ErrorKind::ProxyConnection,
+                format!("could not connect to the proxy: {}", innermost(err)),
+            );
+        }
         if chain.contains("dns error") || chain.contains("failed to lookup address") {
             return (
                 ErrorKind::ConnectorDns,
@@ -328,6 +369,7 @@ fn class_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::Payload => "ClientPayloadError",
         ErrorKind::BodyTooLarge => "BodyTooLargeError",
         ErrorKind::TooManyRedirects { .. } => "TooManyRedirects",
+        ErrorKind::ProxyStatus { .. } => "ClientHttpProxyError",
         ErrorKind::BadResponse => "ClientResponseError",
         ErrorKind::Internal => "ClientError",
     }
@@ -343,7 +385,7 @@ fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'
         | ErrorKind::NonHttpRedirectUrl => {
             return class.call1((error.url.as_deref(), error.message.as_str()));
         }
-        ErrorKind::TooManyRedirects { status } => {
+        ErrorKind::TooManyRedirects { status } | ErrorKind::ProxyStatus { status } => {
             kwargs.set_item("status", *status)?;
             kwargs.set_item("message", &error.message)?;
         }

@@ -150,7 +150,7 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 hop_headers.remove(name);
             }
         }
-        history.push(url.to_string());
+        history.push(crate::errors::redact(url.as_str()));
         url = next;
     }
 }
@@ -390,6 +390,14 @@ mod tests {
         let started = Instant::now();
         let _ = redirect_target(&base, &location);
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn credentials_never_reach_an_error() {
+        let raw = "http://alice:hunter2@127.0.0.1:1/x";
+        let error = FetchError::new(ErrorKind::Connector, Some(raw), format!("failed ({raw})"));
+        assert_eq!(error.url.as_deref(), Some("http://127.0.0.1:1/x"));
+        assert!(!error.message.contains("hunter2"), "{}", error.message);
     }
 
     #[test]

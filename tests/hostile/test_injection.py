@@ -217,11 +217,6 @@ async def test_url_userinfo_becomes_basic_auth(start_server: StartServer) -> Non
     assert "p%40ss" not in response.url and "alice" not in response.url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: a failed request's exception keeps the URL's userinfo (the password) "
-    "in .url and in the message",
-)
 async def test_url_userinfo_is_never_shown_or_logged(start_server: StartServer) -> None:
     # Run with every log switch on, in a fresh interpreter, and look for the password anywhere.
     refused = start_server(serve(echo_app))

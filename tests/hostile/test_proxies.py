@@ -68,11 +68,6 @@ async def test_proxy_credentials_go_to_the_proxy_only(
     assert origin.requests[0].get("authorization") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: a CONNECT answered 407 raises ClientProxyConnectionError, "
-    "not ClientHttpProxyError(status=407)",
-)
 async def test_connect_refused_by_the_proxy_is_a_proxy_error(
     proxy: RecordingProxy, certificates: Certificates
 ) -> None:
@@ -87,11 +82,6 @@ async def test_connect_refused_by_the_proxy_is_a_proxy_error(
     assert elapsed < 5.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: a refused connection to the proxy raises plain ClientConnectorError, "
-    "not ClientProxyConnectionError",
-)
 async def test_an_unreachable_proxy_is_a_proxy_connection_error(start_server: StartServer) -> None:
     gone = start_server(serve(echo_app))
     port = gone.port
@@ -110,10 +100,6 @@ async def test_an_unparsable_proxy_url_is_refused(start_server: StartServer, pro
     assert origin.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: a proxy URL with an unsupported scheme is accepted and ignored: requests go direct",
-)
 @pytest.mark.parametrize("scheme", ["ftp", "gopher"])
 async def test_a_proxy_url_with_an_unsupported_scheme_is_refused(
     proxy: RecordingProxy, start_server: StartServer, scheme: str
@@ -221,14 +207,7 @@ async def test_https_proxy_from_the_environment_only_with_trust_env(
         ("localhost", "localhost"),
         ("localhost", ".localhost"),
         ("localhost", "*"),
-        pytest.param(
-            "127.0.0.1",
-            "*",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core gap: NO_PROXY=* (hyper-util's matcher) covers host names but not IP addresses",
-            ),
-        ),
+        ("127.0.0.1", "*"),
     ],
 )
 async def test_no_proxy_is_honoured(
