@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::errors::{runtime_error, TimeoutSettings};
 use crate::options::Kwargs;
+use crate::pending::Pending;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
 /// A bound on distinct option combinations kept alive by the module-level functions.
@@ -324,8 +325,10 @@ impl Client {
         url: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kwargs = Kwargs::new(options);
-        crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+        Pending::deferring_errors(py, "fetch", || {
+            let kwargs = Kwargs::new(options);
+            crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+        })
     }
 
     #[pyo3(signature = (urls, **options))]
@@ -335,8 +338,10 @@ impl Client {
         urls: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kwargs = Kwargs::new(options);
-        crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
+        Pending::deferring_errors(py, "fetch_all", || {
+            let kwargs = Kwargs::new(options);
+            crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
+        })
     }
 
     #[pyo3(signature = (url, **options))]
@@ -346,8 +351,10 @@ impl Client {
         url: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kwargs = Kwargs::new(options);
-        crate::stream::start_open(py, self.engine()?, url, &kwargs)
+        Pending::deferring_errors(py, "open", || {
+            let kwargs = Kwargs::new(options);
+            crate::stream::start_open(py, self.engine()?, url, &kwargs)
+        })
     }
 
     /// Closes the pool; requests still in flight end with `ClientConnectionError`.
@@ -385,9 +392,11 @@ pub fn fetch<'py>(
     url: &Bound<'py, PyAny>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kwargs = Kwargs::new(options);
-    let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-    crate::request::start_fetch(py, engine, url, &kwargs, "fetch")
+    Pending::deferring_errors(py, "fetch", || {
+        let kwargs = Kwargs::new(options);
+        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+        crate::request::start_fetch(py, engine, url, &kwargs, "fetch")
+    })
 }
 
 /// Module-level `fetch_all`: the shared pool for the client-level options given.
@@ -398,7 +407,9 @@ pub fn fetch_all<'py>(
     urls: &Bound<'py, PyAny>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kwargs = Kwargs::new(options);
-    let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-    crate::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
+    Pending::deferring_errors(py, "fetch_all", || {
+        let kwargs = Kwargs::new(options);
+        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+        crate::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
+    })
 }

@@ -88,10 +88,41 @@ impl Pending {
             .take()
     }
 
+    /// A `Pending` that raises `error` when awaited: a call's bad arguments surface at the
+    /// `await`, as they do for any coroutine (`gather(..., return_exceptions=True)` sees them).
+    pub fn failed<'py>(
+        py: Python<'py>,
+        what: &'static str,
+        error: PyErr,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let pending = Pending {
+            event_loop: None,
+            launch: std::sync::Mutex::new(None),
+            outcome: Outcome::Failed(error),
+            callbacks: Vec::new(),
+            blocking: None,
+            abort: None,
+            what,
+        };
+        Ok(Bound::new(py, pending)?.into_any())
+    }
+
+    /// Errors of `start` are raised by the `Pending` instead of by the call.
+    pub fn deferring_errors<'py>(
+        py: Python<'py>,
+        what: &'static str,
+        start: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        start().or_else(|error| Self::failed(py, what, error))
+    }
+
     /// Starts the work on the running loop if it has not started yet.
     pub fn ensure_started(this: &Bound<'_, Pending>) -> PyResult<()> {
-        if this.borrow().event_loop.is_some() {
-            return Ok(());
+        {
+            let state = this.borrow();
+            if state.event_loop.is_some() || !state.is_pending() {
+                return Ok(());
+            }
         }
         let event_loop = pyo3_async_runtimes::get_running_loop(this.py())?;
         Self::start_on(this, &event_loop)
