@@ -333,6 +333,45 @@ mod tests {
         assert_eq!(url.as_str(), "http://a.test/s?x=1&q=a+b%26c&n=1");
     }
 
+    /// Random URL-ish strings (a fixed-seed generator, so a failure reproduces) never panic and
+    /// either parse to an http(s) URL with a host or give a typed error.
+    #[test]
+    fn random_urls_never_panic() {
+        const ALPHABET: &[u8] = b"http:s/\\?#@%[]:.-_~0123456789abcxyzXN \t\r\n\0\x7f\xc3\xa9";
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as usize
+        };
+        let prefixes = [
+            "http://",
+            "https://",
+            "",
+            "ftp://",
+            "http://[",
+            "http://a@b@",
+        ];
+        for _ in 0..20_000 {
+            let mut raw = prefixes[next() % prefixes.len()].as_bytes().to_vec();
+            for _ in 0..(next() % 40) {
+                raw.push(ALPHABET[next() % ALPHABET.len()]);
+            }
+            let raw = String::from_utf8_lossy(&raw).into_owned();
+            match prepare_url(&raw, &[("k".to_owned(), raw.clone())]) {
+                Ok(url) => {
+                    assert!(matches!(url.scheme(), "http" | "https"), "{raw:?}");
+                    assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{raw:?}");
+                }
+                Err(error) => assert!(
+                    matches!(error.kind, ErrorKind::InvalidUrl | ErrorKind::NonHttpUrl),
+                    "{raw:?}"
+                ),
+            }
+        }
+    }
+
     #[test]
     fn idna_hosts_are_converted() {
         let url = prepare_url("http://bücher.example/", &[]).unwrap();
