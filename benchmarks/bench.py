@@ -6,6 +6,7 @@ workload; keeps the median of every figure over the rounds; writes a Markdown ta
 and a PNG chart.
 """
 
+# ruff: noqa: RUF001 -- the multiplication sign is meant: the tables speak of ratios
 from __future__ import annotations
 
 import argparse
@@ -48,19 +49,26 @@ FERRO = ("ff_fetch_all", "ff_fetch", "ff_session")
 PEERS = tuple(c for c in CLIENTS if c not in FERRO)
 QUICK_CLIENTS = ("ff_fetch_all", "ff_fetch", "ff_session", "aiohttp", "ry", "wreq")
 
-# name -> (file, body size, requests in a full run, requests in a quick run, concurrency, title)
+# name -> static file, body size, requests in a full run and in a quick run, requests in flight,
+# and how the workload is described ({n} is the request count actually used)
 WORKLOADS: dict[str, dict[str, Any]] = {
-    "small": dict(file="100b.bin", size=100, n=10_000, quick=2_000, conc=64,
-                  title="10,000 × 100 B, 64 in flight"),
-    "medium": dict(file="64k.bin", size=65_536, n=2_000, quick=400, conc=64,
-                   title="2,000 × 64 KiB, 64 in flight"),
-    "large": dict(file="1m.bin", size=1_048_576, n=300, quick=60, conc=64,
-                  title="300 × 1 MiB, 64 in flight"),
-    "latency": dict(file="100b.bin", size=100, n=2_000, quick=300, conc=1, sequential=True,
-                    title="2,000 × 100 B, one at a time (latency)"),
-    "memory": dict(file="100b.bin", size=100, n=100_000, quick=10_000, conc=64,
-                   title="100,000 × 100 B, 64 in flight, all results kept (memory)"),
-}
+    "small": dict(file="100b.bin", size=100, n=10_000, quick=4_000, conc=64, body="100 B",
+                  title="{n} × 100 B, 64 in flight"),
+    "medium": dict(file="64k.bin", size=65_536, n=2_000, quick=1_000, conc=64, body="64 KiB",
+                   title="{n} × 64 KiB, 64 in flight"),
+    "large": dict(file="1m.bin", size=1_048_576, n=300, quick=100, conc=64, body="1 MiB",
+                  title="{n} × 1 MiB, 64 in flight"),
+    "latency": dict(file="100b.bin", size=100, n=2_000, quick=500, conc=1, sequential=True, body="100 B",
+                    title="{n} × 100 B, one at a time (latency)"),
+    "memory": dict(file="100b.bin", size=100, n=100_000, quick=20_000, conc=64, body="100 B",
+                   title="{n} × 100 B, 64 in flight, all results kept (memory)"),
+}  # fmt: skip
+
+
+def requests_for(w: str, quick: bool, scale: float) -> int:
+    wl = WORKLOADS[w]
+    return max(1, int((wl["quick"] if quick else wl["n"]) * scale))
+
 
 WRK_LUA = r"""
 local counter = 0
@@ -82,14 +90,29 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def run_client(name: str, wl: dict[str, Any], n: int, base: str, args: argparse.Namespace, tag: str) -> dict[str, Any]:
+def run_client(
+    name: str, wl: dict[str, Any], n: int, base: str, args: argparse.Namespace, tag: str
+) -> dict[str, Any]:
     script = CLIENTS_DIR / CLIENTS[name][0]
     cmd = [
-        sys.executable, str(script),
-        "--url", f"{base}/{wl['file']}", "--size", str(wl["size"]), "--n", str(n),
-        "--concurrency", str(wl["conc"]), "--tag", tag,
-        "--warmup", str(min(64, n) if not wl.get("sequential") else 20),
-        "--driver", args.driver, "--loop", args.loop,
+        sys.executable,
+        str(script),
+        "--url",
+        f"{base}/{wl['file']}",
+        "--size",
+        str(wl["size"]),
+        "--n",
+        str(n),
+        "--concurrency",
+        str(wl["conc"]),
+        "--tag",
+        tag,
+        "--warmup",
+        str(min(64, n) if not wl.get("sequential") else 20),
+        "--driver",
+        args.driver,
+        "--loop",
+        args.loop,
     ]
     if wl.get("sequential"):
         cmd.append("--sequential")
@@ -115,8 +138,17 @@ def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
     lua = WORK / "wrk.lua"
     lua.write_text(WRK_LUA)
     conns = 1 if wl.get("sequential") else wl["conc"]
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{duration:g}s", "--timeout", "10s", "-s", str(lua),
-           f"{base}/{wl['file']}"]
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{conns}",
+        f"-d{duration:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(lua),
+        f"{base}/{wl['file']}",
+    ]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     killer = threading.Timer(duration + 30, p.kill)
     killer.start()
@@ -135,9 +167,16 @@ def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
     n = d["requests"]
     cpu = ru.ru_utime + ru.ru_stime
     res = {
-        "ok": d["errors"] == 0 and n > 0, "n": n, "elapsed_s": secs, "bytes": d["bytes"],
-        "rps": n / secs, "mbps": d["bytes"] / secs / 1e6, "errors": d["errors"],
-        "cpu_s": cpu, "cpu_us_per_req": cpu / max(n, 1) * 1e6, "maxrss_mib": ru.ru_maxrss / 1024,
+        "ok": d["errors"] == 0 and n > 0,
+        "n": n,
+        "elapsed_s": secs,
+        "bytes": d["bytes"],
+        "rps": n / secs,
+        "mbps": d["bytes"] / secs / 1e6,
+        "errors": d["errors"],
+        "cpu_s": cpu,
+        "cpu_us_per_req": cpu / max(n, 1) * 1e6,
+        "maxrss_mib": ru.ru_maxrss / 1024,
     }
     if wl.get("sequential"):
         res["p50_ms"] = d["p50_us"] / 1e3
@@ -147,21 +186,45 @@ def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
     return res
 
 
+# the module each library is imported as
+IMPORT_NAMES = {
+    "ferrofetch": "ferrofetch", "aiohttp": "aiohttp", "httpx": "httpx", "ry": "ry", "wreq": "wreq",
+    "rnet": "rnet", "pyreqwest": "pyreqwest.client", "primp": "primp", "pyqwest": "pyqwest",
+    "httpr": "httpr", "curl_cffi": "curl_cffi", "niquests": "niquests",
+}  # fmt: skip
+
+
+def time_import(module: str, repeat: int = 3) -> list[float]:
+    """Seconds to ``import module`` in a fresh interpreter (nothing else imported first), ``repeat`` times."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    out = []
+    for _ in range(repeat):
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        if p.returncode == 0:
+            out.append(float(p.stdout.strip().splitlines()[-1]))
+    return out
+
+
 NUMERIC = ("rps", "mbps", "cpu_us_per_req", "maxrss_mib", "p50_ms", "p99_ms", "import_s", "elapsed_s")
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in runs if r.get("ok")]
     if not ok:
-        return {"ok": False, "error": runs[-1].get("error", "?") if runs else "not run",
-                "unavailable": any(r.get("unavailable") for r in runs),
-                "timeout": any(r.get("timeout") for r in runs)}
+        return {
+            "ok": False,
+            "error": runs[-1].get("error", "?") if runs else "not run",
+            "unavailable": any(r.get("unavailable") for r in runs),
+            "timeout": any(r.get("timeout") for r in runs),
+        }
     out: dict[str, Any] = {"ok": True, "rounds": len(ok), "failed_rounds": len(runs) - len(ok)}
     for k in NUMERIC:
         vals = [r[k] for r in ok if isinstance(r.get(k), (int, float))]
         if vals:
             out[k] = statistics.median(vals)
     out["version"] = ok[-1].get("version", "")
+    if ok[-1].get("info"):
+        out["info"] = ok[-1]["info"]
     if len(runs) != len(ok):
         out["error"] = next(r.get("error") for r in runs if not r.get("ok"))
     return out
@@ -191,19 +254,27 @@ def ratio(a: float | None, b: float | None) -> str:
 def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines: list[str] = []
     add = lines.append
-    add(f"Run {meta['date']} — {meta['mode']} mode, {meta['rounds']} round(s), medians; "
+    add(
+        f"Run {meta['date']} — {meta['mode']} mode, {meta['rounds']} round(s), medians; "
         f"{meta['cpu']} ({meta['nproc']} cores), Python {meta['python']}, {meta['nginx']} (1 worker), "
-        f"event loop: {meta['loop']}, driver for per-request clients: {meta['driver']}.")
+        f"event loop: {meta['loop']}, driver for per-request clients: {meta['driver']}."
+    )
+    if meta.get("ferrofetch_runtime"):
+        rt = meta["ferrofetch_runtime"]
+        add(f"ferrofetch runtime: {rt.get('flavor', '?')}, {rt.get('worker_threads', '?')} worker thread(s).")
     add("")
-    add("Ratios are requests/s relative to ferrofetch `fetch_all` (× fetch_all) and to `wrk` (× wrk) "
+    add(
+        "Ratios are requests/s relative to ferrofetch `fetch_all` (× fetch_all) and to `wrk` (× wrk) "
         "in the same run; CPU is user+sys of the client process per 1,000 requests "
-        "(0.025 s/1k = 25 µs per request); peak RSS is the client process's maximum resident set.")
+        "(0.025 s/1k = 25 µs per request); peak RSS is the client process's maximum resident set."
+    )
     add("")
     for wname, wl in WORKLOADS.items():
         res = summary.get(wname)
         if not res:
             continue
-        add(f"### {wl['title']}")
+        count = meta["counts"][wname]
+        add(f"### {wl['title'].format(n=f'{count:,}')}")
         add("")
         ff = res.get("ff_fetch_all", {})
         wrk = res.get("wrk", {})
@@ -225,37 +296,40 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             if name == "ff_fetch_all":
                 lab = f"**{lab}**"
             if wname == "latency":
-                add(f"| {lab} | {fmt(r.get('p50_ms'), 3)} | {fmt(r.get('p99_ms'), 3)} | {fmt(r.get('rps'))} | "
-                    f"{fmt(cpu1k, 3)} | {fmt(r.get('maxrss_mib'))} | {ratio(r.get('rps'), ff.get('rps'))} | "
-                    f"{ratio(r.get('rps'), wrk.get('rps'))} |")
+                add(
+                    f"| {lab} | {fmt(r.get('p50_ms'), 3)} | {fmt(r.get('p99_ms'), 3)} | "
+                    f"{fmt(r.get('rps'))} | {fmt(cpu1k, 3)} | {fmt(r.get('maxrss_mib'))} | "
+                    f"{ratio(r.get('rps'), ff.get('rps'))} | "
+                    f"{ratio(r.get('rps'), wrk.get('rps'))} |"
+                )
             elif wname == "memory":
                 if name == "wrk":
                     continue
-                add(f"| {lab} | {fmt(r.get('maxrss_mib'))} | {ratio(r.get('maxrss_mib'), ff.get('maxrss_mib'))} | "
-                    f"{fmt(r.get('rps'))} | {fmt(cpu1k, 3)} | {ratio(r.get('rps'), ff.get('rps'))} |")
+                add(
+                    f"| {lab} | {fmt(r.get('maxrss_mib'))} | "
+                    f"{ratio(r.get('maxrss_mib'), ff.get('maxrss_mib'))} | "
+                    f"{fmt(r.get('rps'))} | {fmt(cpu1k, 3)} | {ratio(r.get('rps'), ff.get('rps'))} |"
+                )
             else:
-                add(f"| {lab} | {fmt(r.get('rps'))} | {fmt(r.get('mbps'))} | {fmt(cpu1k, 3)} | "
+                add(
+                    f"| {lab} | {fmt(r.get('rps'))} | {fmt(r.get('mbps'))} | {fmt(cpu1k, 3)} | "
                     f"{fmt(r.get('maxrss_mib'))} | {ratio(r.get('rps'), ff.get('rps'))} | "
-                    f"{ratio(r.get('rps'), wrk.get('rps'))} |")
+                    f"{ratio(r.get('rps'), wrk.get('rps'))} |"
+                )
         add("")
 
     # import times (median over every run of the client)
-    imp = {}
-    for res in summary.values():
-        for name, r in res.items():
-            if r.get("ok") and r.get("import_s") is not None and name != "wrk":
-                lib = "ferrofetch" if name in FERRO else name
-                imp.setdefault(lib, []).append(r["import_s"])
+    imp: dict[str, list[float]] = meta.get("imports", {})
     if imp:
-        add("### `import` time (first import in a fresh process, median)")
+        add("### `import` time (fresh interpreter, `import <library>` alone; median)")
         add("")
         add("| library | import ms |")
         add("|---|---:|")
         for lib, vals in sorted(imp.items(), key=lambda kv: statistics.median(kv[1])):
-            add(f"| {lib} | {statistics.median(vals) * 1e3:.0f} |")
+            add(f"| {lib} | {statistics.median(vals) * 1e3:.1f} |")
         add("")
 
-    targets = check_targets(summary, imp)
+    targets = check_targets(summary, imp, meta["counts"])
     if targets:
         add("### Targets (issue 5)")
         add("")
@@ -266,14 +340,20 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         add("")
 
     bad: list[str] = []
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for wname, res in summary.items():
         for name, r in res.items():
             if not r.get("ok"):
-                kind = "unavailable" if r.get("unavailable") else ("timeout" if r.get("timeout") else "failed")
-                bad.append(f"| {label(name)} | {wname} | {kind} | {str(r.get('error', ''))[:160]} |")
+                kind = (
+                    "unavailable" if r.get("unavailable") else ("timeout" if r.get("timeout") else "failed")
+                )
+                grouped.setdefault((name, kind, str(r.get("error", ""))[:160]), []).append(wname)
             elif r.get("failed_rounds"):
-                bad.append(f"| {label(name)} | {wname} | {r['failed_rounds']} round(s) failed | "
-                           f"{str(r.get('error', ''))[:160]} |")
+                kind = f"{r['failed_rounds']} round(s) failed"
+                grouped.setdefault((name, kind, str(r.get("error", ""))[:160]), []).append(wname)
+    for (name, kind, why), ws in grouped.items():
+        where = "all" if len(ws) == len(summary) and len(ws) > 1 else ", ".join(ws)
+        bad.append(f"| {label(name)} | {where} | {kind} | {why} |")
     for name, why in meta.get("unavailable", {}).items():
         bad.append(f"| {name} | all | unavailable | {why[:160]} |")
     if bad:
@@ -292,7 +372,9 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def check_targets(summary: dict[str, Any], imp: dict[str, list[float]]) -> list[tuple[str, str, bool]]:
+def check_targets(
+    summary: dict[str, Any], imp: dict[str, list[float]], counts: dict[str, int]
+) -> list[tuple[str, str, bool]]:
     out: list[tuple[str, str, bool]] = []
 
     def get(w: str, c: str, k: str) -> float | None:
@@ -307,12 +389,19 @@ def check_targets(summary: dict[str, Any], imp: dict[str, list[float]]) -> list[
     for w, need in (("small", 0.8), ("medium", 0.8), ("large", 0.95)):
         a, b = get(w, "ff_fetch_all", "rps"), get(w, "wrk", "rps")
         if a and b:
-            out.append((f"fetch_all ≥ {need}× wrk, {WORKLOADS[w]['title'].split(',')[0]}",
-                        f"{a / b:.2f}×", a / b >= need))
+            out.append(
+                (
+                    f"fetch_all ≥ {need}× wrk, {WORKLOADS[w]['body']}",
+                    f"{a / b:.2f}×",
+                    a / b >= need,
+                )
+            )
     bp = best_peer("small")
     a = get("small", "ff_fetch_all", "rps")
     if a and bp:
-        out.append(("fetch_all ≥ 2.5× the fastest peer, 100 B", f"{a / bp[1]:.2f}× ({bp[0]})", a / bp[1] >= 2.5))
+        out.append(
+            ("fetch_all ≥ 2.5× the fastest peer, 100 B", f"{a / bp[1]:.2f}× ({bp[0]})", a / bp[1] >= 2.5)
+        )
     c = get("small", "ff_fetch_all", "cpu_us_per_req")
     if c:
         out.append(("fetch_all CPU ≤ 25 µs per 100 B request", f"{c:.1f} µs", c <= 25))
@@ -321,11 +410,22 @@ def check_targets(summary: dict[str, Any], imp: dict[str, list[float]]) -> list[
             a = get(w, cl, "rps")
             bp = best_peer(w)
             if a and bp:
-                out.append((f"{what} ≥ 1.3× the fastest peer, {WORKLOADS[w]['title'].split(',')[0]}",
-                            f"{a / bp[1]:.2f}× ({bp[0]})", a / bp[1] >= 1.3))
+                out.append(
+                    (
+                        f"{what} ≥ 1.3× the fastest peer, {WORKLOADS[w]['body']}",
+                        f"{a / bp[1]:.2f}× ({bp[0]})",
+                        a / bp[1] >= 1.3,
+                    )
+                )
     a, b = get("memory", "ff_fetch_all", "maxrss_mib"), get("memory", "aiohttp", "maxrss_mib")
     if a and b:
-        out.append(("peak RSS, 100,000 fetch_all results ≤ aiohttp's", f"{a:.0f} vs {b:.0f} MiB", a <= b))
+        out.append(
+            (
+                f"peak RSS, {counts.get('memory', 0):,} fetch_all results ≤ aiohttp's",
+                f"{a:.0f} vs {b:.0f} MiB",
+                a <= b,
+            )
+        )
     if imp.get("ferrofetch") and imp.get("aiohttp"):
         a, b = statistics.median(imp["ferrofetch"]) * 1e3, statistics.median(imp["aiohttp"]) * 1e3
         out.append(("import ferrofetch no slower than import aiohttp", f"{a:.0f} vs {b:.0f} ms", a <= b))
@@ -337,6 +437,7 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     panels = [
         ("small", "rps", "req/s — 100 B @64"),
@@ -344,7 +445,7 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         ("large", "rps", "req/s — 1 MiB @64"),
         ("latency", "p50_ms", "p50 latency ms — sequential 100 B (p99 as ◆)"),
         ("small", "cpu_us_per_req", "CPU µs per request — 100 B"),
-        ("memory", "maxrss_mib", "peak RSS MiB — 100,000 results kept"),
+        ("memory", "maxrss_mib", f"peak RSS MiB — {meta['counts']['memory']:,} results kept"),
     ]
     order = [c for c in CLIENTS]
     fig, axes = plt.subplots(2, 3, figsize=(18, 10.5))
@@ -359,11 +460,19 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         ax.set_yticklabels([label(c) for c in names], fontsize=9)
         ax.set_title(title, fontsize=11)
         ax.grid(axis="x", alpha=0.3)
+        if key == "cpu_us_per_req" and vals and max(vals) > 20 * min(vals):
+            ax.set_xscale("log")  # httpx and niquests would flatten every other bar
+            ax.set_title(f"{title} (log scale)", fontsize=11)
         if vals:
             vmax = max(vals)
             for yy, v in zip(y, vals):
-                ax.text(v + vmax * 0.01, yy, f"{v:,.0f}" if v >= 100 else f"{v:,.2f}" if v < 10 else f"{v:,.1f}",
-                        va="center", fontsize=8)
+                ax.text(
+                    v + vmax * 0.01,
+                    yy,
+                    f"{v:,.0f}" if v >= 100 else f"{v:,.2f}" if v < 10 else f"{v:,.1f}",
+                    va="center",
+                    fontsize=8,
+                )
         if key == "p50_ms":
             p99 = [res[c].get("p99_ms") for c in names]
             ax.scatter(p99, y, marker="D", color="black", s=14, zorder=3)
@@ -372,19 +481,29 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
             wv = wrk[key]
             if key == "rps" and vals and wv > 1.6 * max(vals):
                 # keep the bars readable: name the limit instead of stretching the axis to it
-                ax.text(0.98, 1.01, f"wrk (the limit): {wv:,.0f} req/s →", transform=ax.transAxes,
-                        ha="right", va="bottom", fontsize=8)
+                ax.set_title(f"{title}\n(wrk, the limit: {wv:,.0f} req/s)", fontsize=11)
             else:
                 ax.axvline(wv, color="black", linestyle="--", linewidth=1)
                 ax.text(wv, len(names) - 0.4, " wrk", fontsize=8)
+        if key == "rps":
+            ax.xaxis.set_major_formatter(
+                FuncFormatter(lambda x, _pos: f"{x / 1000:g}k" if x >= 1000 else f"{x:g}")
+            )
         if not names:
             ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center")
     from matplotlib.patches import Patch
 
-    fig.legend(handles=[Patch(color="#d9480f", label="ferrofetch"), Patch(color="#4c6ef5", label="peers")],
-               loc="upper right", ncol=2, fontsize=10)
-    fig.suptitle(f"ferrofetch vs peers — loopback nginx, {meta['nproc']}-core box, {meta['date']} "
-                 f"({meta['mode']}, median of {meta['rounds']} round(s))", fontsize=13)
+    fig.legend(
+        handles=[Patch(color="#d9480f", label="ferrofetch"), Patch(color="#4c6ef5", label="peers")],
+        loc="upper right",
+        ncol=2,
+        fontsize=10,
+    )
+    fig.suptitle(
+        f"ferrofetch vs peers — loopback nginx, {meta['nproc']}-core box, {meta['date']} "
+        f"({meta['mode']}, median of {meta['rounds']} round(s))",
+        fontsize=13,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -412,7 +531,11 @@ def machine_meta(args: argparse.Namespace) -> dict[str, Any]:
                 break
     except OSError:
         pass
-    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().replace("nginx version: ", "")
+    nginx = (
+        subprocess.run(["nginx", "-v"], capture_output=True, text=True)
+        .stderr.strip()
+        .replace("nginx version: ", "")
+    )
     return {
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "cpu": cpu,
@@ -428,18 +551,23 @@ def machine_meta(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--port", type=int, required=True, help="port of the running nginx")
+    p.add_argument("--port", type=int, help="port of the running nginx")
+    p.add_argument("--replot", metavar="JSON", help="only re-render table and chart from a results.json")
     p.add_argument("--quick", action="store_true", help="smoke run: fewer requests, 1 round, a few clients")
     p.add_argument("--rounds", type=int, default=None, help="rounds (default 3; 1 with --quick)")
     p.add_argument("--clients", default=None, help=f"comma-separated subset of: {','.join(CLIENTS)}")
     p.add_argument("--workloads", default=None, help=f"comma-separated subset of: {','.join(WORKLOADS)}")
     p.add_argument("--timeout", type=float, default=150.0, help="seconds allowed per client run")
-    p.add_argument("--wrk-duration", type=float, default=None, help="seconds per wrk run (default 5; 2 quick)")
+    p.add_argument(
+        "--wrk-duration", type=float, default=None, help="seconds per wrk run (default 5; 2 quick)"
+    )
     p.add_argument("--no-wrk", action="store_true")
     p.add_argument("--driver", choices=["gather", "workers"], default="gather")
     p.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     p.add_argument("--scale", type=float, default=1.0, help="multiply every request count")
-    p.add_argument("--out", default=None, help="output directory (default results/, quick: .work/results-quick/)")
+    p.add_argument(
+        "--out", default=None, help="output directory (default results/, quick: .work/results-quick/)"
+    )
     p.add_argument("--status", default=str(WORK / "install-status.json"))
     args = p.parse_args()
     if args.rounds is None:
@@ -454,25 +582,42 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{args.port}"
 
+    if args.replot:
+        data = json.loads(Path(args.replot).read_text())
+        out = Path(args.out) if args.out else Path(args.replot).parent
+        md = render_markdown(data["summary"], data["meta"])
+        (out / "results.md").write_text("# Benchmark results\n\n" + md)
+        render_chart(data["summary"], data["meta"], out / "results.png")
+        log(f"re-rendered {out / 'results.md'} and {out / 'results.png'}")
+        return
+    if args.port is None:
+        p.error("--port is required (benchmarks/run starts nginx and passes it)")
     meta = machine_meta(args)
+    meta["counts"] = {w: requests_for(w, args.quick, args.scale) for w in WORKLOADS}
     status = json.loads(Path(args.status).read_text()) if Path(args.status).exists() else {}
     unavailable = {k: v for k, v in status.get("unavailable", {}).items()}
     # a client whose package failed to install is reported once and never started
     skip = {c for c in clients if (c in FERRO and "ferrofetch" in unavailable) or c in unavailable}
-    meta["unavailable"] = {c if c not in FERRO else "ferrofetch (all three)": unavailable["ferrofetch" if c in FERRO else c]
-                           for c in skip}
+    meta["unavailable"] = {
+        c if c not in FERRO else "ferrofetch (all three)": unavailable["ferrofetch" if c in FERRO else c]
+        for c in skip
+    }
     run_clients = [c for c in clients if c not in skip]
-    log(f"nginx at {base}; clients: {', '.join(run_clients)}; workloads: {', '.join(workloads)}; "
-        f"{args.rounds} round(s)")
+    log(
+        f"nginx at {base}; clients: {', '.join(run_clients)}; workloads: {', '.join(workloads)}; "
+        f"{args.rounds} round(s)"
+    )
     if skip:
         log(f"unavailable (install/build failed): {', '.join(sorted(skip))}")
 
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {w: {} for w in workloads}
+    imports: dict[str, list[float]] = {}
+    libs = sorted({"ferrofetch" if c in FERRO else c for c in run_clients})
     dead: set[tuple[str, str]] = set()  # (workload, client) that timed out or is unavailable: not rerun
     for rnd in range(args.rounds):
         for w in workloads:
             wl = WORKLOADS[w]
-            n = max(1, int((wl["quick"] if args.quick else wl["n"]) * args.scale))
+            n = requests_for(w, args.quick, args.scale)
             k = rnd % max(1, len(run_clients))
             order = run_clients[k:] + run_clients[:k]  # rotate so no client always runs first
             for c in order:
@@ -482,35 +627,50 @@ def main() -> None:
                 runs[w].setdefault(c, []).append(res)
                 if res.get("ok"):
                     extra = f", p50 {res['p50_ms']:.3f} ms" if "p50_ms" in res else ""
-                    log(f"round {rnd + 1} {w:7} {c:13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s  "
-                        f"CPU {res['cpu_us_per_req']:7.1f} µs/req  RSS {res['maxrss_mib']:6.0f} MiB{extra}")
+                    log(
+                        f"round {rnd + 1} {w:7} {c:13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s  "
+                        f"CPU {res['cpu_us_per_req']:7.1f} µs/req  RSS {res['maxrss_mib']:6.0f} MiB{extra}"
+                    )
                 else:
-                    log(f"round {rnd + 1} {w:7} {c:13} FAILED: {res.get('error')}")
+                    kind = "unavailable" if res.get("unavailable") else "FAILED"
+                    log(f"round {rnd + 1} {w:7} {c:13} {kind}: {res.get('error')}")
                     if res.get("timeout") or res.get("unavailable"):
                         dead.add((w, c))
             if not args.no_wrk and w != "memory":
                 res = run_wrk(wl, base, wrk_dur)
                 runs[w].setdefault("wrk", []).append(res)
                 if res.get("ok"):
-                    log(f"round {rnd + 1} {w:7} {'wrk':13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s")
+                    log(
+                        f"round {rnd + 1} {w:7} {'wrk':13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s"
+                    )
                 else:
                     log(f"round {rnd + 1} {w:7} wrk FAILED: {res.get('error')}")
+        for lib in libs:
+            imports.setdefault(lib, []).extend(time_import(IMPORT_NAMES[lib]))
 
     summary = {w: {c: median_of(rs) for c, rs in per.items()} for w, per in runs.items()}
+    meta["imports"] = imports
     versions: dict[str, str] = {}
     for per in summary.values():
         for c, r in per.items():
             if r.get("ok") and r.get("version") and c != "wrk":
                 versions["ferrofetch" if c in FERRO else c] = r["version"]
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    m = re.search(r"wrk ([\w.\-]+)", wrk_v.stdout + wrk_v.stderr)
+    m = re.search(r"wrk (\S+)", wrk_v.stdout + wrk_v.stderr)
     versions["wrk"] = m.group(1) if m else "?"
     versions["nginx"] = meta["nginx"].split("/")[-1]
     meta["versions"] = versions
+    rt = next(
+        (r["info"] for per in summary.values() for c, r in per.items() if c in FERRO and r.get("info")), None
+    )
+    if rt:
+        meta["ferrofetch_runtime"] = rt
 
     md = render_markdown(summary, meta)
     (out_dir / "results.md").write_text("# Benchmark results\n\n" + md)
-    (out_dir / "results.json").write_text(json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1))
+    (out_dir / "results.json").write_text(
+        json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1)
+    )
     try:
         render_chart(summary, meta, out_dir / "results.png")
     except Exception as e:  # the table is the primary output

@@ -70,6 +70,10 @@ class BaseClient:
 
     batch: Callable[[list[str], int], Awaitable[list[Any]]] | None = None
 
+    def info(self) -> dict[str, Any]:
+        """Anything worth recording about the client's configuration (runtime flavour, ...)."""
+        return {}
+
 
 async def gather_limited(get: Callable[[str], Awaitable[Any]], urls: Iterable[str], limit: int) -> list[Any]:
     """The common idiom: one task per URL under ``asyncio.gather``, a semaphore bounding in-flight ones."""
@@ -197,6 +201,7 @@ def main(make_client: Callable[[], BaseClient]) -> None:
         else:
             result = asyncio.run(go())
         result["version"] = version_of(client.dist) if client.dist else "?"
+        result["info"] = client.info()
         result["import_s"] = sum(IMPORT_SECONDS.values())
     except Unavailable as e:
         result = {"ok": False, "unavailable": True, "error": str(e)}

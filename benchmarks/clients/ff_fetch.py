@@ -23,6 +23,9 @@ class Client(BaseClient):
     async def get(self, url: str) -> Any:
         return await self.fetch(url)
 
+    def info(self) -> dict[str, Any]:
+        return dict(ferrofetch.runtime_info())
+
     def check(self, r: Any) -> tuple[int, int]:
         return r.status, len(r.content)
 

@@ -20,11 +20,14 @@ class Client(BaseClient):
             raise Unavailable(f"import ferrofetch failed: {_err}")
 
     async def get(self, url: str) -> Any:
-        # sequential (latency) workload: the per-request call
-        return await ferrofetch.fetch(url)
+        # sequential (latency) workload: still through fetch_all, a batch of one
+        return (await ferrofetch.fetch_all([url]))[0]
 
     async def batch(self, urls: list[str], limit: int) -> list[Any]:
         return await ferrofetch.fetch_all(urls, concurrency=limit)
+
+    def info(self) -> dict[str, Any]:
+        return dict(ferrofetch.runtime_info())
 
     def check(self, r: Any) -> tuple[int, int]:
         return r.status, len(r.content)

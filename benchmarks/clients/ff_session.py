@@ -34,6 +34,9 @@ class Client(BaseClient):
             body = await r.read()
         return r, body
 
+    def info(self) -> dict[str, Any]:
+        return dict(ferrofetch.runtime_info())
+
     def check(self, r: Any) -> tuple[int, int]:
         resp, body = r
         return resp.status, len(body)

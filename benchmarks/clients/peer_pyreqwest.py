@@ -1,4 +1,4 @@
-"""pyreqwest: ``ClientBuilder().build()``, ``await client.get(url).build().send()`` then ``await r.bytes()``."""
+"""pyreqwest: ``ClientBuilder().build()``; ``await client.get(url).build().send()``, ``await r.bytes()``."""
 
 from typing import Any
 
