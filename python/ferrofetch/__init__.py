@@ -23,7 +23,6 @@ from ._core import (
     runtime_info,
 )
 from .auth import BasicAuth, encode_basic_auth
-from .client import ClientResponse, ClientSession, request
 from .connector import BaseConnector, TCPConnector
 from .cookiejar import CookieJar, DummyCookieJar
 from .exceptions import (
@@ -58,6 +57,8 @@ from .exceptions import (
 from .formdata import FormData
 from .http_version import HttpVersion, HttpVersion10, HttpVersion11
 from .request_info import RequestInfo
+from .response import ClientResponse
+from .session import ClientSession, request
 from .streams import EofStream, StreamReader
 from .timeouts import ClientTimeout
 

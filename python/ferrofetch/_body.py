@@ -19,7 +19,7 @@ from multidict import MultiDict, MultiDictProxy
 
 from .formdata import FormData
 
-__all__ = ["Body", "compress_body", "encode_data", "encode_json"]
+__all__ = ["Body", "compress_body", "encode_data", "encode_json", "request_body"]
 
 
 class Body:
@@ -30,6 +30,17 @@ class Body:
     def __init__(self, content: bytes, content_type: Optional[str]) -> None:
         self.content = content
         self.content_type = content_type
+
+
+async def request_body(data: Any, json: Any, dumps: Callable[[Any], str]) -> Optional[Body]:
+    """The body of a request given ``data=`` or ``json=`` (not both); ``None`` for neither."""
+    if data is not None and json is not None:
+        raise ValueError("data and json parameters can not be used at the same time")
+    if json is not None:
+        return encode_json(json, dumps)
+    if data is not None:
+        return await encode_data(data)
+    return None
 
 
 def encode_json(value: Any, dumps: Callable[[Any], str]) -> Body:

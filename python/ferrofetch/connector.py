@@ -23,11 +23,11 @@ from collections.abc import Generator
 from typing import Any, Optional, Union
 
 from . import _core
+from .timeouts import UNSET
 
 __all__ = ["BaseConnector", "TCPConnector"]
 
 SSLSetting = Union[bool, ssl_module.SSLContext, None]
-_UNSET: Any = object()
 
 
 class _Noop:
@@ -44,7 +44,7 @@ class BaseConnector:
     def __init__(
         self,
         *,
-        keepalive_timeout: Optional[float] = _UNSET,
+        keepalive_timeout: Optional[float] = UNSET,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -53,10 +53,10 @@ class BaseConnector:
         timeout_ceil_threshold: float = 5,
     ) -> None:
         if force_close:
-            if keepalive_timeout is not None and keepalive_timeout is not _UNSET:
+            if keepalive_timeout is not None and keepalive_timeout is not UNSET:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
             keepalive_timeout = None
-        elif keepalive_timeout is _UNSET:
+        elif keepalive_timeout is UNSET:
             keepalive_timeout = 15.0
         self._keepalive_timeout: Optional[float] = keepalive_timeout
         self._force_close = force_close
@@ -189,7 +189,7 @@ class TCPConnector(BaseConnector):
         ssl_context: Optional[ssl_module.SSLContext] = None,
         local_addr: Optional[tuple[str, int]] = None,
         resolver: Any = None,
-        keepalive_timeout: Optional[float] = _UNSET,
+        keepalive_timeout: Optional[float] = UNSET,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,

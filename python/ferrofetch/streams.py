@@ -2,7 +2,9 @@
 
 Data is pulled from Rust one decoded chunk at a time, only when the buffer here is empty, so a
 body of any size is read in bounded memory with ``read(n)``, ``readany()``, ``iter_chunked(n)``
-and friends. ``read()`` with no size reads the rest in one native call.
+and friends. ``read()`` with no size reads the rest in one native call. Once the core has the
+whole body (``StreamResponse.finished``), what is left of it is taken at once, without waiting,
+so ``at_eof()`` is true as soon as the last byte has been read.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Callable, Optional
 
-from .exceptions import ServerTimeoutError
+from ._native import translate_error
 
 if TYPE_CHECKING:
     from . import _core
@@ -22,16 +24,6 @@ __all__ = ["EofStream", "StreamReader"]
 
 class EofStream(Exception):
     """End of a stream (kept for code that catches it)."""
-
-
-def translate_error(error: BaseException) -> BaseException:
-    """The exception aiohttp raises for a native one: the total timeout is a plain
-    ``asyncio.TimeoutError`` there, the other timeouts keep their classes."""
-    if type(error) is ServerTimeoutError:
-        timeout = asyncio.TimeoutError(str(error))
-        timeout.__cause__ = error
-        return timeout
-    return error
 
 
 class _Iterator:
@@ -67,7 +59,7 @@ class _ChunkIterator:
 
 
 class StreamReader:
-    """The body of a :class:`~ferrofetch.client.ClientResponse`, readable piece by piece."""
+    """The body of a :class:`~ferrofetch.response.ClientResponse`, readable piece by piece."""
 
     def __init__(
         self,
@@ -107,10 +99,13 @@ class StreamReader:
 
     def is_eof(self) -> bool:
         """The whole body has arrived (some of it may still be buffered here)."""
+        self._take_received_rest()
         return self._eof
 
     def at_eof(self) -> bool:
         """The whole body has arrived and been read."""
+        if not self._buffer:
+            self._take_received_rest()
         return self._eof and not self._buffer
 
     async def wait_eof(self) -> None:
@@ -122,50 +117,71 @@ class StreamReader:
 
     # --- pulling from the native stream ---------------------------------------------------------
 
-    async def _fill(self) -> None:
-        """Wait for the next chunk from the network (or the end of the body)."""
-        if self._exception is not None:
-            raise self._exception
+    async def _pull(self, read: Callable[[], Awaitable[bytes]]) -> bytes:
+        """One native read; a failure is kept, so every later read raises it too."""
         if self._waiting:
             raise RuntimeError("Another coroutine is already waiting for incoming data")
-        assert self._source is not None
         self._waiting = True
         try:
-            chunk = await self._source.read_chunk()
+            return await read()
+        except asyncio.CancelledError:
+            raise
         except BaseException as error:
-            if isinstance(error, asyncio.CancelledError):
-                raise
             translated = self._translate(error)
             self._exception = translated
             raise translated from error
         finally:
             self._waiting = False
+
+    def _take_received_rest(self) -> bool:
+        """If the core has received the rest of the body, move it here without waiting and mark
+        the end; whether it did."""
+        source = self._source
+        if self._eof or self._waiting or self._exception is not None or source is None:
+            return False
+        if not source.finished:
+            return False
+        rest = source.take_complete_body()
+        if rest is None:
+            return False  # released, or over the size limit: the next read reports it
+        self._append(rest)
+        self._set_eof()
+        return True
+
+    async def _fill(self) -> None:
+        """Wait for the next chunk from the network (or the end of the body)."""
+        if self._exception is not None:
+            raise self._exception
+        if self._take_received_rest():
+            return
+        assert self._source is not None
+        chunk = await self._pull(self._source.read_chunk)
         if not chunk:
             self._set_eof()
             return
-        self._buffer.append(chunk)
-        self._size += len(chunk)
-        self._total_bytes += len(chunk)
+        self._append(chunk)
+        if self._take_received_rest():
+            return
         length = self._source.content_length
         if length is not None and self._total_bytes >= length:
             # The declared length has arrived: collect the end now, so at_eof() is true as soon
             # as the data is read (and the connection goes back to the pool at once).
-            self._waiting = True
             try:
-                rest = await self._source.read_chunk()
-            except BaseException as error:
-                if isinstance(error, asyncio.CancelledError):
-                    raise
-                self._exception = self._translate(error)
-                return
-            finally:
-                self._waiting = False
+                rest = await self._pull(self._source.read_chunk)
+            except asyncio.CancelledError:
+                raise
+            except BaseException:
+                return  # kept for the next read, after the data that came before it
             if rest:
-                self._buffer.append(rest)
-                self._size += len(rest)
-                self._total_bytes += len(rest)
+                self._append(rest)
             else:
                 self._set_eof()
+
+    def _append(self, data: bytes) -> None:
+        if data:
+            self._buffer.append(data)
+            self._size += len(data)
+            self._total_bytes += len(data)
 
     def _set_eof(self) -> None:
         if not self._eof:
@@ -224,29 +240,11 @@ class StreamReader:
         return self._take(n)
 
     async def _read_rest(self) -> bytes:
+        self._take_received_rest()
         if not self._eof and not self._buffer:
-            assert self._source is not None
-            if self._total_bytes == 0 and not self._waiting:
-                # A small body usually arrives with the head: take it without waiting.
-                complete = self._source.take_complete_body()
-                if complete is not None:
-                    self._total_bytes = len(complete)
-                    self._set_eof()
-                    return complete
             # Nothing buffered: one native call reads the whole remaining body.
-            if self._waiting:
-                raise RuntimeError("Another coroutine is already waiting for incoming data")
-            self._waiting = True
-            try:
-                body = await self._source.read_all()
-            except BaseException as error:
-                if isinstance(error, asyncio.CancelledError):
-                    raise
-                translated = self._translate(error)
-                self._exception = translated
-                raise translated from error
-            finally:
-                self._waiting = False
+            assert self._source is not None
+            body = await self._pull(self._source.read_all)
             self._total_bytes += len(body)
             self._set_eof()
             return body

@@ -3,13 +3,16 @@
 ``total`` bounds a whole request (redirects and body included) and becomes the request's
 ``timeout``; ``connect``/``sock_connect`` bound opening a connection (the client's
 ``connect_timeout``, the smaller of the two when both are set); ``sock_read`` bounds the silence
-between two reads (the client's ``read_timeout``). ``None`` means no limit.
+between two reads (the client's ``read_timeout``). ``None`` means no limit; so does zero, as in
+aiohttp.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from typing import Optional
+import warnings
+from typing import Any, Optional
 
 __all__ = ["DEFAULT_TIMEOUT", "ClientTimeout"]
 
@@ -34,3 +37,77 @@ class ClientTimeout:
 
 # aiohttp's default: five minutes in all, thirty seconds to connect.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+#: The default of the timeout arguments, to tell "not given" from ``None`` (no limit).
+UNSET: Any = _Unset()
+
+
+def seconds_or_none(seconds: Optional[float]) -> Optional[float]:
+    """A timeout for the native client: aiohttp treats zero as no timeout."""
+    return seconds if seconds else None
+
+
+def session_timeout(timeout: Any, read_timeout: Any, conn_timeout: Optional[float]) -> ClientTimeout:
+    """A session's timeouts from ``ClientSession(timeout=...)``, or from the deprecated
+    ``read_timeout``/``conn_timeout`` (with their warnings) when ``timeout`` is not given."""
+    if timeout is UNSET or timeout is None:
+        result = DEFAULT_TIMEOUT
+        if read_timeout is not UNSET:
+            warnings.warn(
+                "read_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = ClientTimeout(total=read_timeout, sock_connect=30)
+        if conn_timeout is not None:
+            warnings.warn(
+                "conn_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = ClientTimeout(total=result.total, connect=conn_timeout, sock_connect=result.sock_connect)
+        return result
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(
+            f"timeout parameter cannot be of {type(timeout)} type, please use 'timeout=ClientTimeout(...)'"
+        )
+    if read_timeout is not UNSET:
+        raise ValueError("read_timeout and timeout parameters conflict, please setup timeout.read")
+    if conn_timeout is not None:
+        raise ValueError("conn_timeout and timeout parameters conflict, please setup timeout.connect")
+    return timeout
+
+
+def request_timeout(value: Any, default: ClientTimeout) -> ClientTimeout:
+    """A request's ``timeout=``: a ``ClientTimeout``, total seconds, or the session's when not given."""
+    if value is UNSET:
+        return default
+    if isinstance(value, ClientTimeout):
+        return value
+    return ClientTimeout(total=value)
+
+
+class Deadline:
+    """The end of a request's ``total`` timeout, which its redirects and body share."""
+
+    __slots__ = ("_at", "_loop")
+
+    def __init__(self, total: Optional[float]) -> None:
+        self._loop = asyncio.get_running_loop()
+        total = seconds_or_none(total)
+        self._at = None if total is None else self._loop.time() + total
+
+    def remaining(self) -> Optional[float]:
+        """Seconds left (``None``: no limit); ``asyncio.TimeoutError`` once none are."""
+        if self._at is None:
+            return None
+        left = self._at - self._loop.time()
+        if left <= 0:
+            raise asyncio.TimeoutError()
+        return left

@@ -18,12 +18,13 @@ import aiohttp
 import ferrofetch
 from ferrofetch import (
     auth,
-    client,
     connector,
     cookiejar,
     formdata,
     http_version,
     request_info,
+    response,
+    session,
     streams,
     timeouts,
 )
@@ -33,9 +34,9 @@ Scenario = Callable[[Any], Awaitable[T]]
 
 #: Names of aiohttp's top level that ferrofetch provides at its own top level, and where from.
 COMPAT_EXPORTS: dict[str, Any] = {
-    "ClientSession": client.ClientSession,
-    "ClientResponse": client.ClientResponse,
-    "request": client.request,
+    "ClientSession": session.ClientSession,
+    "ClientResponse": response.ClientResponse,
+    "request": session.request,
     "ClientTimeout": timeouts.ClientTimeout,
     "BaseConnector": connector.BaseConnector,
     "TCPConnector": connector.TCPConnector,

@@ -1,0 +1,123 @@
+"""The headers a session request sends, and the ``RequestInfo`` that reports them.
+
+A request's headers are the session's defaults overridden by the request's own; each request of
+a redirect chain then gets the automatic ones (``Accept``, ``Accept-Encoding``, ``User-Agent``,
+``Content-Type``, ``Content-Length``), its cookies and its ``Authorization``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http.cookies import BaseCookie
+from typing import Optional, Union
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, istr
+from yarl import URL
+
+from . import _core
+from ._body import Body
+from .auth import BasicAuth
+from .cookiejar import cookie_header
+from .request_info import RequestInfo
+
+__all__ = [
+    "AUTHORIZATION",
+    "CONTENT_LENGTH",
+    "CONTENT_TYPE",
+    "COOKIE",
+    "LooseHeaders",
+    "StrOrURL",
+    "add_auto_headers",
+    "hop_headers",
+    "merge_headers",
+    "request_info",
+]
+
+StrOrURL = Union[str, URL]
+LooseHeaders = Union[Mapping[str, str], Iterable[tuple[str, str]], CIMultiDict[str], CIMultiDictProxy[str]]
+
+AUTHORIZATION = istr("Authorization")
+CONTENT_LENGTH = istr("Content-Length")
+CONTENT_TYPE = istr("Content-Type")
+COOKIE = istr("Cookie")
+HOST = istr("Host")
+
+# Sent with every request unless the caller gives their own value (or skips them).
+DEFAULT_ACCEPT = "*/*"
+# What the native client decodes.
+DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+DEFAULT_USER_AGENT: str = _core.DEFAULT_USER_AGENT
+
+# Methods that get no automatic "Content-Length: 0" when sent without a body (as in aiohttp).
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Methods that get "Content-Type: application/octet-stream" when nothing else says (as in aiohttp).
+_FORM_METHODS = frozenset({"PATCH", "POST", "PUT"})
+
+
+def merge_headers(defaults: CIMultiDict[str], given: Optional[LooseHeaders]) -> CIMultiDict[str]:
+    """Session headers overridden by the request's (a name given in the request replaces
+    every session value of that name; repeated request names are all kept)."""
+    result = CIMultiDict(defaults)
+    if given:
+        if not isinstance(given, (MultiDictProxy, MultiDict)):
+            given = CIMultiDict(given)
+        added: set[str] = set()
+        for key, value in given.items():
+            if key in added:
+                result.add(key, value)
+            else:
+                result[key] = value
+                added.add(istr(key))
+    return result
+
+
+def add_auto_headers(headers: CIMultiDict[str], skip: frozenset[istr]) -> None:
+    """``Accept``, ``Accept-Encoding`` and ``User-Agent``, unless given or skipped."""
+    for name, value in (
+        ("Accept", DEFAULT_ACCEPT),
+        ("Accept-Encoding", DEFAULT_ACCEPT_ENCODING),
+        ("User-Agent", DEFAULT_USER_AGENT),
+    ):
+        if name not in headers and istr(name) not in skip:
+            headers[name] = value
+
+
+def hop_headers(
+    headers: CIMultiDict[str],
+    *,
+    method: str,
+    body: Optional[Body],
+    skip: frozenset[istr],
+    force_close: bool,
+    cookies: BaseCookie[str],
+    auth: Optional[BasicAuth],
+) -> CIMultiDict[str]:
+    """What one request of a chain sends: ``headers`` with the automatic ones, ``cookies``
+    merged into any ``Cookie`` given, and ``auth`` as ``Authorization``."""
+    sent = CIMultiDict(headers)
+    add_auto_headers(sent, skip)
+    if body is not None:
+        if body.content_type and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:
+            sent[CONTENT_TYPE] = body.content_type
+        sent.setdefault(CONTENT_LENGTH, str(len(body.content)))
+    elif method not in _BODYLESS_METHODS:
+        sent.setdefault(CONTENT_LENGTH, "0")
+    if method in _FORM_METHODS and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:
+        sent[CONTENT_TYPE] = "application/octet-stream"
+    if force_close and "Connection" not in sent:
+        sent["Connection"] = "close"
+    header = cookie_header(sent.get(COOKIE), cookies)
+    if header is not None:
+        sent[COOKIE] = header
+    if auth is not None:
+        sent[AUTHORIZATION] = auth.encode()
+    return sent
+
+
+def request_info(url: URL, method: str, sent: CIMultiDict[str]) -> RequestInfo:
+    """The ``RequestInfo`` of a request to ``url`` (fragment kept in ``real_url``), with the
+    ``Host`` the native client adds."""
+    headers = CIMultiDict(sent)
+    if HOST not in headers and url.host_port_subcomponent:
+        headers[HOST] = url.host_port_subcomponent
+    return RequestInfo(url.with_fragment(None), method, CIMultiDictProxy(headers), url)

@@ -1,0 +1,343 @@
+"""``ClientSession`` and ``request``: aiohttp's client API on the native core.
+
+Every request of a session goes through one native ``ferrofetch.Client`` (the session
+connector's pool) with ``Client.open(...)``, which completes when the response head has arrived;
+the body is then pulled from Rust on demand (``resp.content``) or whole (``await resp.read()``).
+Redirects are followed here, hop by hop (see ``_redirects``), so the session's cookie jar sees
+every hop's ``Set-Cookie`` and sends the right cookies on the next one, as aiohttp does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import warnings
+from collections.abc import Awaitable, Iterable
+from http.cookies import BaseCookie
+from types import TracebackType
+from typing import Any, Callable, Optional, Union
+
+from multidict import CIMultiDict, istr
+from yarl import URL
+
+from . import _bulk, _core
+from ._context import _RequestContextManager, _SessionRequestContextManager
+from ._headers import LooseHeaders, StrOrURL
+from ._request import send_request
+from .auth import BasicAuth
+from .connector import BaseConnector, SSLSetting, TCPConnector
+from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from .http_version import HttpVersion, HttpVersion11
+from .response import CharsetResolver, ClientResponse, default_charset
+from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
+
+__all__ = ["ClientSession", "request"]
+
+RaiseForStatus = Union[bool, Callable[[ClientResponse], Awaitable[None]]]
+
+
+class ClientSession:
+    """A set of requests sharing a connection pool, default headers, cookies and settings.
+
+    >>> async with ferrofetch.ClientSession() as session:  # doctest: +SKIP
+    ...     async with session.get("http://127.0.0.1:8080/") as response:
+    ...         text = await response.text()
+
+    Works like aiohttp's (see docs/migrating-from-aiohttp.md for the differences). It may be
+    created outside a running event loop.
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[StrOrURL] = None,
+        *,
+        connector: Optional[BaseConnector] = None,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        cookies: Optional[LooseCookies] = None,
+        headers: Optional[LooseHeaders] = None,
+        proxy: Optional[StrOrURL] = None,
+        proxy_auth: Optional[BasicAuth] = None,
+        skip_auto_headers: Optional[Iterable[str]] = None,
+        auth: Optional[BasicAuth] = None,
+        json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        request_class: Any = None,
+        response_class: Optional[type[ClientResponse]] = None,
+        ws_response_class: Any = None,
+        version: HttpVersion = HttpVersion11,
+        cookie_jar: Optional[AbstractCookieJar] = None,
+        connector_owner: bool = True,
+        raise_for_status: RaiseForStatus = False,
+        read_timeout: Any = UNSET,
+        conn_timeout: Optional[float] = None,
+        timeout: Any = UNSET,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: Optional[list[Any]] = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        fallback_charset_resolver: CharsetResolver = default_charset,
+        middlewares: Iterable[Any] = (),
+    ) -> None:
+        self._connector: Optional[BaseConnector] = None
+        if request_class is not None:
+            raise NotImplementedError("ClientSession(request_class=...) is not supported by ferrofetch")
+        if trace_configs:
+            raise NotImplementedError("ClientSession(trace_configs=...) is not supported by ferrofetch")
+        if tuple(middlewares):
+            raise NotImplementedError("ClientSession(middlewares=...) is not supported by ferrofetch")
+        if not auto_decompress:
+            raise NotImplementedError(
+                "ClientSession(auto_decompress=False) is not supported: ferrofetch always decodes bodies"
+            )
+        if version != HttpVersion11:
+            raise NotImplementedError("ferrofetch sends HTTP/1.1 (or HTTP/2 where negotiated) only")
+        if base_url is None:
+            self._base_url: Optional[URL] = None
+        else:
+            self._base_url = URL(base_url)
+            if not self._base_url.absolute:
+                raise ValueError("Only absolute URLs are supported")
+            if not self._base_url.path.endswith("/"):
+                raise ValueError("base_url must have a trailing '/'")
+        self._base_origin = None if self._base_url is None else self._base_url.origin()
+        self._timeout = session_timeout(timeout, read_timeout, conn_timeout)
+
+        self._connector = connector if connector is not None else TCPConnector()
+        self._connector_owner = connector_owner
+        self._cookie_jar: AbstractCookieJar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
+        self._default_auth = auth
+        self._default_proxy = proxy
+        self._default_proxy_auth = proxy_auth
+        self._json_serialize = json_serialize
+        self._raise_for_status = raise_for_status
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._response_class = response_class or ClientResponse
+        self._resolve_charset = fallback_charset_resolver
+        # The native pool for the session's own settings, the one nearly every request uses.
+        self._usual_client: Optional[_core.Client] = None
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if getattr(self, "_connector", None) is not None and not self.closed:
+            _warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+
+    # --- properties ----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._connector is None or self._connector.closed
+
+    @property
+    def connector(self) -> Optional[BaseConnector]:
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        return self._cookie_jar
+
+    @property
+    def version(self) -> HttpVersion:
+        return HttpVersion11
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        return self._requote_redirect_url
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        return self._timeout
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The default headers sent with every request (mutable)."""
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[istr]:
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> Optional[BasicAuth]:
+        return self._default_auth
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        return self._json_serialize
+
+    @property
+    def connector_owner(self) -> bool:
+        return self._connector_owner
+
+    @property
+    def raise_for_status(self) -> RaiseForStatus:
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        return True
+
+    @property
+    def trust_env(self) -> bool:
+        return self._trust_env
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the session (and its connector, if the session owns it)."""
+        if self._connector is not None and not self._connector.closed and self._connector_owner:
+            self._connector.close()
+        self._connector = None
+
+    def detach(self) -> None:
+        """Forget the connector without closing it."""
+        self._connector = None
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def request(self, method: str, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """Send a request; await the result or use it with ``async with``."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    # The coroutine behind ``request``, under the name aiohttp gives it.
+    _request = send_request
+
+    def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+        return self.request("GET", url, allow_redirects=allow_redirects, **kwargs)
+
+    def options(
+        self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
+        return self.request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+
+    def head(self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
+        return self.request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+
+    def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return self.request("POST", url, data=data, **kwargs)
+
+    def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        return self.request("DELETE", url, **kwargs)
+
+    def ws_connect(self, url: StrOrURL, **kwargs: Any) -> Any:
+        """WebSockets are not supported by ferrofetch."""
+        raise NotImplementedError("ClientSession.ws_connect is not supported by ferrofetch (no WebSockets)")
+
+    async def fetch_all(self, urls: Iterable[StrOrURL], **options: Any) -> list[Any]:
+        """Fetch every URL on the session's pool in one native call; ``ferrofetch.Response``
+        objects (bodies read whole) in input order.
+
+        The session's headers, cookies, auth, base URL, timeouts, ``ssl``, proxy and
+        ``raise_for_status`` apply. Takes ``fetch_all``'s options (``concurrency``,
+        ``return_exceptions``, ``method``, ``data``, ``json``, ``params``, ``max_body_size``,
+        ...), plus aiohttp's ``allow_redirects``, ``timeout`` (a ``ClientTimeout`` or seconds),
+        ``ssl``, ``proxy``, ``proxy_auth`` and ``raise_for_status``. Redirects are followed by
+        the core: cookies set by intermediate hops are not stored, the final responses' are.
+        """
+        return await _bulk.fetch_all(self, urls, options)
+
+    # --- what a request uses -------------------------------------------------------------------
+
+    def _build_url(self, str_or_url: StrOrURL) -> URL:
+        url = URL(str_or_url)
+        if self._base_url is not None and not url.absolute:
+            return self._base_url.join(url)
+        return url
+
+    def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
+        """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""
+        if self._default_auth is None:
+            return None
+        if self._base_origin is None or self._base_origin == url.origin():
+            return self._default_auth
+        return None
+
+    def _cookies_for(self, url: URL, cookies: Optional[LooseCookies]) -> BaseCookie[str]:
+        """The jar's cookies for ``url``, with the request's own ``cookies`` over them."""
+        selected = self._cookie_jar.filter_cookies(url)
+        if cookies is not None:
+            once = CookieJar(unsafe=self._cookie_jar.unsafe, quote_cookie=self._cookie_jar.quote_cookie)
+            once.update_cookies(cookies)
+            selected.load(once.filter_cookies(url))
+        return selected
+
+    def _native_client(
+        self,
+        timeout: ClientTimeout,
+        ssl: SSLSetting,
+        proxy: Optional[StrOrURL],
+        proxy_auth: Optional[BasicAuth],
+    ) -> _core.Client:
+        """The native pool for a request's settings (the session's proxy unless it names one)."""
+        if self._connector is None or self._connector.closed:
+            raise RuntimeError("Session is closed")
+        if proxy is None:
+            proxy = self._default_proxy
+        if proxy_auth is None:
+            proxy_auth = self._default_proxy_auth
+        usual = timeout is self._timeout and (ssl is True or ssl is None) and proxy is None
+        if usual and self._usual_client is not None:
+            return self._usual_client
+        client = self._connector._client(
+            ssl=ssl,
+            connect_timeout=seconds_or_none(timeout.connect_timeout),
+            read_timeout=seconds_or_none(timeout.sock_read),
+            proxy=_proxy_url(proxy, proxy_auth),
+            trust_env=self._trust_env,
+        )
+        if usual:
+            self._usual_client = client
+        return client
+
+
+def _proxy_url(proxy: Optional[StrOrURL], proxy_auth: Optional[BasicAuth]) -> Optional[str]:
+    if proxy is None:
+        return None
+    url = URL(proxy)
+    if proxy_auth is not None:
+        url = url.with_user(proxy_auth.login).with_password(proxy_auth.password)
+    return str(url)
+
+
+def request(
+    method: str,
+    url: StrOrURL,
+    *,
+    version: HttpVersion = HttpVersion11,
+    connector: Optional[BaseConnector] = None,
+    loop: Optional[asyncio.AbstractEventLoop] = None,
+    **kwargs: Any,
+) -> _SessionRequestContextManager:
+    """One request on a session of its own: ``async with ferrofetch.request("GET", url) as r:``."""
+    owner = connector is None
+    session = ClientSession(
+        cookies=kwargs.pop("cookies", None),
+        version=version,
+        timeout=kwargs.pop("timeout", UNSET),
+        connector=connector if connector is not None else TCPConnector(force_close=True),
+        connector_owner=owner,
+    )
+    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)
