@@ -3,8 +3,9 @@
 bytes -> ``application/octet-stream``; str -> ``text/plain; charset=utf-8``; a mapping, a
 multidict or ``(name, value)`` pairs -> a form (:class:`~ferrofetch.formdata.FormData`); a
 ``FormData`` -> URL-encoded or multipart; a binary file object -> its contents (type guessed from
-its name); an async iterable of bytes -> collected (the native client sends a body of known
-length); ``json=`` -> the session's ``json_serialize`` output as ``application/json``.
+its name); an async iterable of bytes -> streamed by the native client with chunked encoding,
+never held whole (and so not replayable by a 307/308 redirect, as in aiohttp); ``json=`` -> the
+session's ``json_serialize`` output as ``application/json``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,24 @@ __all__ = ["Body", "compress_body", "encode_data", "encode_json", "request_body"
 class Body:
     """An encoded request body and the headers it implies."""
 
-    __slots__ = ("content", "content_type")
+    __slots__ = ("content", "content_type", "stream", "streamed")
 
-    def __init__(self, content: bytes, content_type: Optional[str]) -> None:
+    def __init__(
+        self, content: bytes, content_type: Optional[str], stream: Optional[AsyncIterable[Any]] = None
+    ) -> None:
         self.content = content
         self.content_type = content_type
+        # An async iterable body: sent as it yields, once.
+        self.stream = stream
+        self.streamed = False
+
+    async def collected(self) -> bytes:
+        """The whole body (a stream is read to the end here)."""
+        if self.stream is None:
+            return self.content
+        stream, self.stream = self.stream, None
+        self.content = b"".join([bytes(chunk) async for chunk in stream])
+        return self.content
 
 
 async def request_body(data: Any, json: Any, dumps: Callable[[Any], str]) -> Optional[Body]:
@@ -61,8 +75,7 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, io.IOBase):
         return _file_body(data)
     if isinstance(data, AsyncIterable):
-        parts = [bytes(chunk) async for chunk in data]
-        return Body(b"".join(parts), "application/octet-stream")
+        return Body(b"", "application/octet-stream", stream=data)
     if isinstance(data, (Mapping, MultiDict, MultiDictProxy, list, tuple)):
         content, content_type = FormData(data).encode()
         return Body(content, content_type)

@@ -54,7 +54,8 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
 
     base = merge_headers(session.headers, request_headers)
     if body is not None:
-        options["data"] = body.content
+        # Every URL gets the same body: a stream is read once, here.
+        options["data"] = await body.collected()
         if body.content_type and CONTENT_TYPE not in base:
             base[CONTENT_TYPE] = body.content_type
     add_auto_headers(base, session.skip_auto_headers)

@@ -99,7 +99,8 @@ def hop_headers(
     if body is not None:
         if body.content_type and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:
             sent[CONTENT_TYPE] = body.content_type
-        sent.setdefault(CONTENT_LENGTH, str(len(body.content)))
+        if body.stream is None:
+            sent.setdefault(CONTENT_LENGTH, str(len(body.content)))
     elif method not in _BODYLESS_METHODS:
         sent.setdefault(CONTENT_LENGTH, "0")
     if method in _FORM_METHODS and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:

@@ -23,6 +23,7 @@ from .auth import BasicAuth
 from .connector import SSLSetting
 from .cookiejar import LooseCookies
 from .exceptions import (
+    ClientPayloadError,
     ClientResponseError,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
@@ -111,7 +112,7 @@ async def send_request(
         if "Content-Encoding" in all_headers:
             raise ValueError("compress can not be set if Content-Encoding header is set")
         encoding = "deflate" if compress is True else compress
-        body = Body(compress_body(body.content, encoding), body.content_type)
+        body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
 
     real_timeout = request_timeout(timeout, session.timeout)
@@ -180,7 +181,14 @@ async def _send_hop(
         "follow_redirects": False,
         "max_body_size": None,
     }
-    if hop.body is not None:
+    if hop.body is not None and hop.body.stream is not None:
+        if hop.body.streamed:
+            raise ClientPayloadError(
+                f"a streamed request body cannot be sent again (a redirect to {request_url} asked for it)"
+            )
+        hop.body.streamed = True
+        options["data"] = hop.body.stream
+    elif hop.body is not None:
         options["data"] = hop.body.content
     options["timeout"] = deadline.remaining()
     try:
