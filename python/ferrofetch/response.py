@@ -95,8 +95,6 @@ class ClientResponse:
         self.status: int = stream.status
         self.reason: Optional[str] = stream.reason
         self.version: Optional[HttpVersion] = _http_version(stream.http_version)
-        self._headers: CIMultiDictProxy[str] = stream.headers
-        self._raw_headers = stream.raw_headers
         self._connector = None if session is None else session.connector
         self.content = StreamReader(stream, on_eof=self._body_complete, translate=self._read_error)
         self._body: Optional[bytes] = None
@@ -136,7 +134,13 @@ class ClientResponse:
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        return self._raw_headers
+        return self._stream.raw_headers
+
+    @property
+    def _headers(self) -> CIMultiDictProxy[str]:
+        # Built by the core on first access and cached there: a response nobody inspects
+        # never converts its headers.
+        return self._stream.headers
 
     @property
     def request_info(self) -> RequestInfo:
