@@ -331,7 +331,7 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
 
     targets = check_targets(summary, imp, meta["counts"])
     if targets:
-        add("### Targets (issue 5)")
+        add("### Targets")
         add("")
         add("| target | measured | holds |")
         add("|---|---|:---:|")
