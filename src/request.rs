@@ -101,6 +101,19 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             )
             .await
             .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        if response.headers().contains_key(TRANSFER_ENCODING)
+            && response.headers().contains_key(CONTENT_LENGTH)
+        {
+            // Ambiguous framing (RFC 9112 6.3; request smuggling, hyper RUSTSEC-2021-0078): refused,
+            // and the response is dropped unread, so its connection is closed, never reused.
+            return Err(FetchError::new(
+                ErrorKind::BadResponse,
+                Some(url.as_str()),
+                format!(
+                    "the server framed its response with both Content-Length and Transfer-Encoding, which is refused ({url})"
+                ),
+            ));
+        }
         let status = response.status();
         let Some(location) = redirect_location(options, &response) else {
             return Ok(Sent {

@@ -489,17 +489,18 @@ async def test_advisory_framing_errors_are_rejected_and_the_connection_dropped(
     assert server.connections == 2, "the connection that framed a response wrongly was reused"
 
 
-async def test_advisory_framing_transfer_encoding_overrides_content_length(start_server: StartServer) -> None:
-    # Not rejected (RFC 9112 6.3 lets a client read it as chunked, and hyper does): what matters
-    # is that the Content-Length is ignored, so nothing of this body becomes the next response.
+async def test_advisory_framing_content_length_with_transfer_encoding_is_refused(
+    start_server: StartServer,
+) -> None:
+    # Refused, and the connection is closed: nothing of this body can become the next response.
     smuggled = http_response(200, b"evil")
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
     server = start_server(_bad_then_good(head + chunked(b"hello", smuggled)))
     client = ferrofetch.Client()
     try:
         first, exc, _ = await outcome(lambda: client.fetch(server.url_for("/bad"), timeout=10))
-        assert exc is None and first is not None
-        assert first.content == b"hello" + smuggled
+        assert first is None
+        assert isinstance(exc, ferrofetch.ClientResponseError) and exc.status == 400
         for _ in range(2):
             response, exc, _ = await outcome(lambda: client.fetch(server.url_for("/next"), timeout=10))
             assert exc is None and response is not None
