@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ..servers import async_wait_until
+from .rawserver import LOOPBACK
+
 T = TypeVar("T")
 
 
@@ -57,15 +60,8 @@ def rss_mib() -> float:
     return 0.0
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
-    """Poll ``predicate`` on the event loop until it holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return predicate()
-        await asyncio.sleep(interval)
+# The hostile battery's name for the shared poller.
+wait_until = async_wait_until
 
 
 async def outcome(
@@ -165,3 +161,59 @@ async def run_python(
         stderr.decode(errors="replace"),
         time.monotonic() - started,
     )
+
+
+class StreamServer:
+    """An asyncio server on loopback that tracks its connections, so ``close()`` ends every handler.
+
+    Subclasses answer connections in ``_serve``; a connection dropped by the client is not an error.
+    """
+
+    backlog = 100
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self: S) -> S:
+        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0, backlog=self.backlog)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        # Abort the connections rather than cancel their handlers, so every handler ends normally.
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self._writers.add(writer)
+        try:
+            await self._serve(reader, writer)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+            pass
+        except Exception as exc:
+            self._failed(exc)
+        finally:
+            writer.close()
+            self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
+
+    def _failed(self, exc: Exception) -> None:
+        """A handler's own error: raised (asyncio reports it) unless a subclass records it."""
+        raise exc
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+S = TypeVar("S", bound=StreamServer)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
+from .helpers import StreamServer
 from .rawserver import LOOPBACK, parse_head
 
 
@@ -26,7 +27,7 @@ class ProxyEntry:
 
 
 @dataclass
-class RecordingProxy:
+class RecordingProxy(StreamServer):
     """A small asyncio HTTP proxy on loopback: plain forwarding and CONNECT tunnels.
 
     ``host_map`` sends a host name to a loopback (host, port), so tests can use names that do not
@@ -37,46 +38,16 @@ class RecordingProxy:
     default_route: tuple[str, int] | None = None
     require_auth: bytes | None = None
     entries: list[ProxyEntry] = field(default_factory=list)
-    port: int = 0
-    _server: asyncio.AbstractServer | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        StreamServer.__init__(self)
 
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    async def start(self) -> RecordingProxy:
-        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        # Abort the connections rather than cancel their handlers, so every handler ends normally.
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-
     def _resolve(self, host: str, port: int) -> tuple[str, int]:
         return self.host_map.get(host.lower(), self.default_route or (host, port))
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            await self._serve(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
-            pass
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)

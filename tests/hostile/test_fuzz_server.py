@@ -32,7 +32,7 @@ import ferrofetch
 import pytest
 import zstandard
 
-from .helpers import sockets_to, wait_until
+from .helpers import StreamServer, sockets_to, wait_until
 from .rawserver import LOOPBACK
 
 SEED = int(os.environ.get("FERROFETCH_FUZZ_SEED", "20261124"))
@@ -254,50 +254,21 @@ def make_case(number: int, port: int) -> Case:
     return Case(data, behaviour)
 
 
-class FuzzServer:
+class FuzzServer(StreamServer):
     """An asyncio server on loopback: ``GET /case/<n>`` is answered with case n."""
 
+    backlog = 1024
+
     def __init__(self) -> None:
-        self.port = 0
+        super().__init__()
         self.served = 0
         self.errors: list[BaseException] = []
-        self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> FuzzServer:
-        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0, backlog=1024)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
 
     def url(self, number: int) -> str:
         return f"http://{LOOPBACK}:{self.port}/case/{number}"
 
-    async def close(self) -> None:
-        # Abort the connections rather than cancel their handlers, so every handler ends normally.
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            await self._serve(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
-            pass
-        except Exception as exc:
-            self.errors.append(exc)
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
+    def _failed(self, exc: Exception) -> None:
+        self.errors.append(exc)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
