@@ -69,6 +69,11 @@ impl ClientConfig {
             // credential stripping need it.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
+            // What decoding.rs undoes; a request's own Accept-Encoding replaces it.
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT_ENCODING,
+                reqwest::header::HeaderValue::from_static(crate::decoding::ACCEPT_ENCODING),
+            )]))
             .tcp_nodelay(true)
             .retry(crate::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));

@@ -80,6 +80,26 @@ impl FetchError {
         FetchError::new(kind, Some(url), format!("{what} ({url})"))
     }
 
+    /// A failure of a decoded body: the network's (carried inside the decoder's io::Error) or
+    /// the decoder's own, when the bytes are not what `Content-Encoding` claims.
+    pub fn from_decoding(
+        err: &std::io::Error,
+        content_encoding: &str,
+        url: &str,
+        timeouts: &TimeoutSettings,
+    ) -> Self {
+        if let Some(network) = find_cause::<reqwest::Error>(err) {
+            return FetchError::from_body(network, url, timeouts);
+        }
+        FetchError::new(
+            ErrorKind::Payload,
+            Some(url),
+            format!(
+                "the response body could not be decoded as its Content-Encoding ({content_encoding}) says: {err} ({url})"
+            ),
+        )
+    }
+
     pub fn total_timeout(url: &str, seconds: f64) -> Self {
         FetchError::new(
             ErrorKind::TotalTimeout,

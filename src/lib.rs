@@ -3,6 +3,7 @@
 
 mod bridge;
 mod client;
+mod decoding;
 mod errors;
 mod fetch_all;
 mod headers;

@@ -113,6 +113,8 @@ pub struct RequestOptions {
     pub follow_redirects: bool,
     pub max_redirects: usize,
     pub max_body_size: Option<u64>,
+    /// Undo the body's `Content-Encoding`; `false` hands out the bytes as they came.
+    pub decompress: bool,
 }
 
 impl RequestOptions {
@@ -159,7 +161,9 @@ impl RequestOptions {
                 )
             })?),
         };
+        let decompress = kwargs.take_as("decompress", true)?;
         Ok(RequestOptions {
+            decompress,
             method,
             headers,
             body,

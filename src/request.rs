@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode, Url};
 
 use crate::bridge;
 use crate::client::{Engine, LimitPermits};
+use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::options::{Kwargs, RequestOptions};
 use crate::response::{Head, Response};
@@ -227,7 +228,7 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// Reads the (decoded) body whole, failing as soon as it grows past `limit`.
 pub async fn read_body(
-    response: &mut reqwest::Response,
+    body: &mut BodyReader,
     limit: Option<u64>,
     url: &str,
     engine: &Engine,
@@ -236,11 +237,7 @@ pub async fn read_body(
     let mut first: Option<Bytes> = None;
     let mut buffer: Vec<u8> = Vec::new();
     let mut total: u64 = 0;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| FetchError::from_body(&e, url, &timeouts))?
-    {
+    while let Some(chunk) = body.chunk(url, &timeouts).await? {
         total += chunk.len() as u64;
         check_body_size(total, limit, url)?;
         if buffer.is_empty() && first.is_none() {
@@ -250,8 +247,8 @@ pub async fn read_body(
         if let Some(first) = first.take() {
             // What is still to come, as the body knows it now (the exact rest of a
             // Content-Length body), on top of what has arrived: one allocation, no regrowth.
-            let rest = response
-                .content_length()
+            let rest = body
+                .wire_size_hint()
                 .unwrap_or(0)
                 .min(limit.unwrap_or(u64::MAX));
             buffer.reserve(
@@ -293,15 +290,11 @@ pub async fn execute(
     let url_text = url.to_string();
     bounded(&engine, options.timeout, &url_text, async {
         let mut sent = send(&engine, &options, url).await?;
-        let final_url = sent.response.url().to_string();
-        let body = read_body(
-            &mut sent.response,
-            options.max_body_size,
-            &final_url,
-            &engine,
-        )
-        .await?;
-        Ok(Response::new(Head::take(&mut sent), body))
+        let head = Head::take(&mut sent);
+        let mut reader =
+            BodyReader::new(sent.response, &head.headers, options.decompress, &head.url);
+        let body = read_body(&mut reader, options.max_body_size, &head.url, &engine).await?;
+        Ok(Response::new(head, body))
     })
     .await
 }

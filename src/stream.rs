@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bridge;
 use crate::client::{Engine, LimitPermits};
+use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::options::{Kwargs, RequestOptions};
@@ -28,7 +29,7 @@ const PREFETCH_LIMIT: usize = 64 * 1024;
 
 /// The unread rest of a body, with the connection-limit permits it holds.
 struct Body {
-    response: reqwest::Response,
+    reader: BodyReader,
     _permits: LimitPermits,
     read: u64,
     /// Chunks already received and not yet handed out; `finished` once the body has ended.
@@ -45,15 +46,14 @@ impl Body {
     fn prefetch(&mut self, url: &str, engine: &Engine) {
         let mut taken = 0;
         while taken < PREFETCH_LIMIT && !self.finished && self.failed.is_none() {
-            match self.response.chunk().now_or_never() {
+            let timeouts = engine.config.timeouts();
+            match self.reader.chunk(url, &timeouts).now_or_never() {
                 Some(Ok(Some(chunk))) => {
                     taken += chunk.len();
                     self.prefetched.push_back(chunk);
                 }
                 Some(Ok(None)) => self.finished = true,
-                Some(Err(e)) => {
-                    self.failed = Some(FetchError::from_body(&e, url, &engine.config.timeouts()))
-                }
+                Some(Err(e)) => self.failed = Some(e),
                 None => break,
             }
         }
@@ -75,11 +75,7 @@ impl Body {
                     .unwrap_or_else(|| FetchError::internal(Some(url), "a read error was lost")))
             }
             None if self.finished => None,
-            None => self
-                .response
-                .chunk()
-                .await
-                .map_err(|e| FetchError::from_body(&e, url, &engine.config.timeouts()))?,
+            None => self.reader.chunk(url, &engine.config.timeouts()).await?,
         };
         if let Some(chunk) = &chunk {
             self.read += chunk.len() as u64;
@@ -352,7 +348,7 @@ pub fn start_open<'py>(
         .await?;
         let head = Head::take(&mut sent);
         let mut body = Body {
-            response: sent.response,
+            reader: BodyReader::new(sent.response, &head.headers, options.decompress, &head.url),
             _permits: sent.permits,
             read: 0,
             prefetched: VecDeque::new(),
