@@ -135,14 +135,6 @@ impl BodyReader {
         BodyReader { source, label }
     }
 
-    /// What the body will still be on the wire, when known; not the decoded size.
-    pub fn wire_size_hint(&self) -> Option<u64> {
-        match &self.source {
-            Source::AsIs(response) => response.content_length(),
-            _ => None,
-        }
-    }
-
     /// The next chunk of the (decoded) body, or `None` at its end.
     pub async fn chunk(
         &mut self,

@@ -1,6 +1,7 @@
 //! ferrofetch's native core: an async HTTP client on tokio + reqwest, driven from asyncio.
 //! This file only declares the module; each concept lives in its own file.
 
+mod body;
 mod bridge;
 mod client;
 mod decoding;

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -15,6 +14,7 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
+use crate::body::ReceivedBody;
 use crate::bridge;
 use crate::client::{Engine, LimitPermits};
 use crate::decoding::BodyReader;
@@ -232,40 +232,14 @@ pub async fn read_body(
     limit: Option<u64>,
     url: &str,
     engine: &Engine,
-) -> FetchResult<Bytes> {
+) -> FetchResult<ReceivedBody> {
     let timeouts = engine.config.timeouts();
-    let mut first: Option<Bytes> = None;
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut total: u64 = 0;
+    let mut received = ReceivedBody::default();
     while let Some(chunk) = body.chunk(url, &timeouts).await? {
-        total += chunk.len() as u64;
-        check_body_size(total, limit, url)?;
-        if buffer.is_empty() && first.is_none() {
-            first = Some(chunk);
-            continue;
-        }
-        if let Some(first) = first.take() {
-            // What is still to come, as the body knows it now (the exact rest of a
-            // Content-Length body), on top of what has arrived: one allocation, no regrowth.
-            let rest = body
-                .wire_size_hint()
-                .unwrap_or(0)
-                .min(limit.unwrap_or(u64::MAX));
-            buffer.reserve(
-                usize::try_from(rest)
-                    .unwrap_or(0)
-                    .saturating_add(first.len() + chunk.len()),
-            );
-            buffer.extend_from_slice(&first);
-        }
-        buffer.extend_from_slice(&chunk);
+        check_body_size((received.len() + chunk.len()) as u64, limit, url)?;
+        received.push(chunk);
     }
-    // A single chunk is a view into the connection's read buffer: copied out, it no longer pins
-    // that buffer (a batch of 100,000 small bodies would otherwise hold 100,000 of them).
-    Ok(match first {
-        Some(only) => Bytes::copy_from_slice(&only),
-        None => Bytes::from(buffer),
-    })
+    Ok(received.compacted())
 }
 
 pub fn check_body_size(total: u64, limit: Option<u64>, url: &str) -> FetchResult<()> {

@@ -5,13 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
+use crate::body::ReceivedBody;
 use crate::errors::exception_class;
 use crate::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::request::Sent;
@@ -128,14 +128,14 @@ impl Head {
 pub struct Response {
     head: Head,
     /// Released once `content` has made its `bytes` copy: a body is held once, not twice.
-    body: std::sync::Mutex<Bytes>,
+    body: std::sync::Mutex<ReceivedBody>,
     elapsed: Duration,
     headers: PyOnceLock<Py<PyAny>>,
     content: PyOnceLock<Py<PyBytes>>,
 }
 
 impl Response {
-    pub fn new(head: Head, body: Bytes) -> Self {
+    pub fn new(head: Head, body: ReceivedBody) -> Self {
         Response {
             elapsed: head.started.elapsed(),
             head,
@@ -202,20 +202,20 @@ impl Response {
     }
 
     #[getter]
-    fn content(&self, py: Python<'_>) -> Py<PyBytes> {
+    fn content(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
         self.content
-            .get_or_init(py, || {
+            .get_or_try_init(py, || {
                 let mut body = self.body.lock().unwrap_or_else(|p| p.into_inner());
-                let bytes = PyBytes::new(py, &body).unbind();
-                *body = Bytes::new();
-                bytes
+                let bytes = body.to_pybytes(py)?.unbind();
+                *body = ReceivedBody::default();
+                Ok(bytes)
             })
-            .clone_ref(py)
+            .map(|content| content.clone_ref(py))
     }
 
     #[getter]
     fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let content = self.content(py);
+        let content = self.content(py)?;
         decode_text(
             py,
             content.bind(py),
@@ -255,7 +255,7 @@ impl Response {
         py: Python<'py>,
         loads_kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let content = self.content(py);
+        let content = self.content(py)?;
         py.import("json")?
             .getattr("loads")?
             .call((content,), loads_kwargs)

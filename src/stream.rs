@@ -14,6 +14,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::body::ReceivedBody;
 use crate::bridge;
 use crate::client::{Engine, LimitPermits};
 use crate::decoding::BodyReader;
@@ -245,12 +246,13 @@ impl StreamResponse {
         if !state.finished || !within_limit {
             return None;
         }
-        let mut body = Vec::with_capacity(total);
-        for chunk in state.prefetched.drain(..) {
-            body.extend_from_slice(&chunk);
+        let mut body = ReceivedBody::default();
+        for chunk in &state.prefetched {
+            body.push(chunk.clone());
         }
+        let bytes = body.to_pybytes(py).ok()?;
         *guard = None;
-        Some(PyBytes::new(py, &body))
+        Some(bytes)
     }
 
     fn read_chunk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -273,15 +275,15 @@ impl StreamResponse {
             py,
             |body, engine, url, limit| {
                 Box::pin(async move {
-                    let mut buffer = Vec::new();
+                    let mut received = ReceivedBody::default();
                     while let Some(chunk) = next_chunk(&body, &engine, &url, limit).await? {
-                        buffer.extend_from_slice(&chunk);
+                        received.push(chunk);
                     }
-                    Ok(buffer)
+                    Ok(received)
                 })
             },
             |py, result| match result {
-                Ok(buffer) => Ok(PyBytes::new(py, &buffer).into_any().unbind()),
+                Ok(received) => Ok(received.to_pybytes(py)?.into_any().unbind()),
                 Err(error) => Err(error.into_pyerr(py)),
             },
         )
