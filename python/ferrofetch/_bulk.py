@@ -45,6 +45,8 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
         raise_for_status = session.raise_for_status
     if "allow_redirects" in options:
         options["follow_redirects"] = options.pop("allow_redirects")
+    auto_decompress = options.pop("auto_decompress", None)
+    options["decompress"] = session.auto_decompress if auto_decompress is None else bool(auto_decompress)
     concurrency = int(options.pop("concurrency", 100))
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")

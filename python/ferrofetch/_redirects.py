@@ -39,6 +39,7 @@ class Hop:
     headers: CIMultiDict[str]
     auth: Optional[BasicAuth]
     cookies: Optional[LooseCookies]
+    decompress: bool = True
 
 
 async def follow(hop: Hop, resp: ClientResponse, requote: bool) -> bool:

@@ -88,8 +88,6 @@ async def send_request(
     ):
         if value is not None:
             raise NotImplementedError(f"{name}=... is not supported by ferrofetch")
-    if auto_decompress is False:
-        raise NotImplementedError("auto_decompress=False is not supported: ferrofetch always decodes bodies")
     if not method or not _METHOD_TOKEN.fullmatch(method):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
     if verify_ssl is False:
@@ -123,7 +121,8 @@ async def send_request(
     connector = session.connector
     force_close = connector is not None and connector.force_close
 
-    hop = Hop(method.upper(), url, params, body, all_headers, auth, cookies)
+    decompress = session.auto_decompress if auto_decompress is None else auto_decompress
+    hop = Hop(method.upper(), url, params, body, all_headers, auth, cookies, decompress)
     history: list[ClientResponse] = []
     resp: Optional[ClientResponse] = None
     try:
@@ -181,6 +180,8 @@ async def _send_hop(
         "follow_redirects": False,
         "max_body_size": None,
     }
+    if not hop.decompress:
+        options["decompress"] = False
     if hop.body is not None and hop.body.stream is not None:
         if hop.body.streamed:
             raise ClientPayloadError(

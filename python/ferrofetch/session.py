@@ -88,10 +88,6 @@ class ClientSession:
             raise NotImplementedError("ClientSession(trace_configs=...) is not supported by ferrofetch")
         if tuple(middlewares):
             raise NotImplementedError("ClientSession(middlewares=...) is not supported by ferrofetch")
-        if not auto_decompress:
-            raise NotImplementedError(
-                "ClientSession(auto_decompress=False) is not supported: ferrofetch always decodes bodies"
-            )
         if version != HttpVersion11:
             raise NotImplementedError("ferrofetch sends HTTP/1.1 (or HTTP/2 where negotiated) only")
         if base_url is None:
@@ -118,6 +114,7 @@ class ClientSession:
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
         self._trust_env = trust_env
+        self._auto_decompress = auto_decompress
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class or ClientResponse
         self._resolve_charset = fallback_charset_resolver
@@ -181,7 +178,7 @@ class ClientSession:
 
     @property
     def auto_decompress(self) -> bool:
-        return True
+        return self._auto_decompress
 
     @property
     def trust_env(self) -> bool:

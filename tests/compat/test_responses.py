@@ -325,6 +325,29 @@ async def test_headers_of_a_decoded_body(http_server: HttpServer) -> None:
     assert results["aiohttp"][1:] == ("gzip", results["aiohttp"][2]) and results["aiohttp"][2] > 0
 
 
+@pytest.mark.parametrize("route", ["/gzip", "/deflate", "/brotli"])
+async def test_auto_decompress_false_keeps_the_body_as_sent(http_server: HttpServer, route: str) -> None:
+    """Session-wide and per request (which wins over the session), read whole and streamed."""
+
+    async def scenario(http: Any) -> Any:
+        seen_bodies = []
+        async with http.ClientSession(auto_decompress=False) as session:
+            assert session.auto_decompress is False
+            async with session.get(http_server.url + route) as resp:
+                seen_bodies.append((await resp.read(), resp.headers.get("Content-Encoding")))
+            async with session.get(http_server.url + route, auto_decompress=True) as resp:
+                seen_bodies.append((await resp.read(), resp.headers.get("Content-Encoding")))
+        async with http.ClientSession() as session:
+            async with session.get(http_server.url + route, auto_decompress=False) as resp:
+                seen_bodies.append((b"".join([c async for c in resp.content.iter_chunked(7)]), resp.status))
+        return seen_bodies
+
+    results = await run_both(scenario)
+    assert results["aiohttp"] == results["ferrofetch"]
+    raw, decoded, streamed = results["ferrofetch"]
+    assert raw[0] != decoded[0] and raw[0] == streamed[0]
+
+
 async def test_request_info_headers(httpbin: Any) -> None:
     """What each client reports having sent (Host included), compared name-insensitively."""
 
