@@ -133,7 +133,35 @@ pub fn redact(raw: &str) -> String {
             let _ = url.set_password(None);
             url.to_string()
         }
-        _ => raw.to_owned(),
+        Ok(_) => raw.to_owned(),
+        // Text that is not a URL (a bad port, say) can still carry credentials in its authority.
+        Err(_) => redact_authority_text(raw),
+    }
+}
+
+/// Drops every `user:password@` from text that would be a URL's authority: what follows the first
+/// `:` and any slashes or backslashes, up to the path. Tabs and newlines go first, as URL parsers
+/// drop them; `http:alice:pw@host` and `http:\\\\alice:pw@host` count, since parsers accept them.
+fn redact_authority_text(raw: &str) -> String {
+    let mut text: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let Some(after_scheme) = text.find(':').map(|i| i + 1) else {
+        return text;
+    };
+    loop {
+        let rest = text.get(after_scheme..).unwrap_or_default();
+        let start = after_scheme + (rest.len() - rest.trim_start_matches(['/', '\\']).len());
+        let authority = text.get(start..).unwrap_or_default();
+        let end = authority
+            .find(['/', '\\', '?', '#'])
+            .unwrap_or(authority.len());
+        match authority.get(..end).and_then(|a| a.rfind('@')) {
+            // `@` is ASCII: both ends are character boundaries.
+            Some(at) => text.replace_range(start..=start + at, ""),
+            None => return text,
+        }
     }
 }
 
@@ -426,4 +454,30 @@ fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'
 /// A Python error for misuse of the engine itself (configuration after start, closed client).
 pub fn runtime_error(message: impl Into<String>) -> PyErr {
     PyRuntimeError::new_err(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_removed_from_urls() {
+        assert_eq!(
+            redact("http://alice:hunter2@example.test/x"),
+            "http://example.test/x"
+        );
+        assert_eq!(redact("http://example.test/x"), "http://example.test/x");
+    }
+
+    #[test]
+    fn credentials_are_removed_from_text_that_is_not_a_url() {
+        // Port out of range: no URL parser accepts it, the password must still go.
+        let out = redact("http://alice:hunter2@example.test:99999/a@b");
+        assert_eq!(out, "http://example.test:99999/a@b");
+        let out = redact("https://a:b@c@[::1/x");
+        assert!(!out.contains("a:b"), "{out}");
+        assert_eq!(redact("http:alice:pw@host:99999/"), "http:host:99999/");
+        assert_eq!(redact("http:\\\\al\nice:pw@h:0x/"), "http:\\\\h:0x/");
+        assert_eq!(redact("ws://@//a@b"), "ws:////b");
+    }
 }

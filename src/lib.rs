@@ -7,6 +7,8 @@ mod client;
 mod decoding;
 mod errors;
 mod fetch_all;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod options;
 mod pending;

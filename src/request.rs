@@ -186,7 +186,7 @@ fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> 
     }
 }
 
-fn redirect_target(current: &Url, location: &str) -> FetchResult<Url> {
+pub fn redirect_target(current: &Url, location: &str) -> FetchResult<Url> {
     let next = current.join(location.trim()).map_err(|e| {
         FetchError::new(
             ErrorKind::InvalidRedirectUrl,

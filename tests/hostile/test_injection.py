@@ -245,3 +245,20 @@ asyncio.run(main(int(sys.argv[1])))
     assert completed.returncode == 0, completed.stderr
     assert "error: ClientConnectorError" in completed.stdout
     assert "hunter2" not in completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://alice:hunter2-secret@127.0.0.1:99999/",
+        "http:alice:hunter2-secret@127.0.0.1:99999/",
+        "http:\\\\alice:hunter2-secret@[::1/",
+        "https://alice:hunter2-secret@bad host/",
+    ],
+)
+async def test_credentials_in_a_url_that_does_not_parse_are_not_shown(url: str) -> None:
+    # The URL is refused before any connection; its text still reaches the exception, redacted.
+    with pytest.raises(ferrofetch.InvalidURL) as caught:
+        await asyncio.wait_for(ferrofetch.fetch(url, timeout=5), 10)
+    shown = f"{caught.value} {caught.value!r} {caught.value.url} {caught.value.args}"
+    assert "hunter2" not in shown, shown
