@@ -8,6 +8,7 @@
 //! that finish together, and cannot raise "Event loop is closed" from a runtime thread
 //! (pyo3-async-runtimes issue 90): a closed loop simply never drains its queue.
 
+use std::cell::RefCell;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -18,6 +19,7 @@ use futures::future::{AbortHandle, Abortable};
 use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 
 use crate::errors::FetchError;
 use crate::pending::{Launch, Pending};
@@ -104,7 +106,32 @@ fn complete(py: Python<'_>, Completion { future, deliver }: Completion) -> PyRes
     Pending::complete(future, deliver(py))
 }
 
+thread_local! {
+    /// The loop this thread last sent a request from, and its queue: the registry below is a
+    /// Python `WeakKeyDictionary`, a lookup per request that a loop running many requests skips.
+    static LAST_LOOP: RefCell<Option<(Py<PyWeakrefReference>, Arc<Shared>)>> = const { RefCell::new(None) };
+}
+
 fn completer_for<'py>(py: Python<'py>, event_loop: &Bound<'py, PyAny>) -> PyResult<Arc<Shared>> {
+    let cached = LAST_LOOP.with_borrow(|last| {
+        last.as_ref().and_then(|(weak, shared)| {
+            let alive = weak.bind(py).upgrade()?;
+            alive.is(event_loop).then(|| shared.clone())
+        })
+    });
+    if let Some(shared) = cached {
+        return Ok(shared);
+    }
+    let shared = registered_completer(py, event_loop)?;
+    let weak = PyWeakrefReference::new(event_loop)?.unbind();
+    LAST_LOOP.with_borrow_mut(|last| *last = Some((weak, shared.clone())));
+    Ok(shared)
+}
+
+fn registered_completer<'py>(
+    py: Python<'py>,
+    event_loop: &Bound<'py, PyAny>,
+) -> PyResult<Arc<Shared>> {
     static REGISTRY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let registry = REGISTRY
         .get_or_try_init(py, || {
