@@ -233,29 +233,28 @@ impl Engine {
     }
 }
 
-static SHARED: Mutex<Option<HashMap<ClientConfig, Arc<Engine>>>> = Mutex::new(None);
+/// A short list, not a map: comparing a config with the one or two in use costs a few
+/// instructions, hashing it on every `fetch` call cost over a thousand.
+static SHARED: Mutex<Vec<(ClientConfig, Arc<Engine>)>> = Mutex::new(Vec::new());
 
 /// The shared pool for these settings, used by module-level `fetch` and `fetch_all`.
 pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-    let map = shared.get_or_insert_with(HashMap::new);
-    if let Some(engine) = map.get(&config) {
+    if let Some((_, engine)) = shared.iter().find(|(known, _)| *known == config) {
         return Ok(engine.clone());
     }
-    if map.len() >= MAX_SHARED_CLIENTS {
-        map.clear();
+    if shared.len() >= MAX_SHARED_CLIENTS {
+        shared.clear();
     }
     let engine = Arc::new(Engine::new(config.clone(), 0, 0)?);
-    map.insert(config, engine.clone());
+    shared.push((config, engine.clone()));
     Ok(engine)
 }
 
 /// After fork: the parent's pools belong to runtime threads the child does not have.
 pub fn forget_shared_clients() {
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(map) = shared.take() {
-        std::mem::forget(map);
-    }
+    std::mem::forget(std::mem::take(&mut *shared));
     crate::runtime::bump_generation();
 }
 

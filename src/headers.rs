@@ -15,7 +15,11 @@ pub fn pairs<'py>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
     let py = obj.py();
-    let items = if obj.hasattr(pyo3::intern!(py, "items"))? {
+    // A list or tuple of pairs is iterated as is: asking it for `items` first would raise and
+    // swallow an AttributeError per request (the session sends its headers as a list).
+    let items = if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        obj.clone()
+    } else if obj.hasattr(pyo3::intern!(py, "items"))? {
         obj.call_method0(pyo3::intern!(py, "items"))?
     } else {
         obj.clone()
