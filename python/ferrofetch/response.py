@@ -257,7 +257,9 @@ class ClientResponse:
         """The whole body (kept: later calls return it while the response is not released)."""
         if self._body is None:
             try:
-                self._body = await self.content.read()
+                # A body that has already arrived whole is taken as is, without awaiting the reader.
+                body = self.content._received_rest()
+                self._body = await self.content.read() if body is None else body
             except BaseException:
                 self.close()
                 raise

@@ -239,6 +239,17 @@ class StreamReader:
             await self._fill()
         return self._take(n)
 
+    def _received_rest(self) -> Optional[bytes]:
+        """The rest of the body if it has all arrived (taken without waiting), else ``None``
+        (also when a read would raise: the waiting path reports it)."""
+        if self._exception is not None:
+            return None
+        if not self._eof:
+            self._take_received_rest()
+            if not self._eof:
+                return None
+        return self._take(-1) if self._buffer else b""
+
     async def _read_rest(self) -> bytes:
         self._take_received_rest()
         if not self._eof and not self._buffer:
