@@ -16,7 +16,15 @@ from multidict import istr
 
 from . import _core
 from ._body import Body, compress_body, request_body
-from ._headers import AUTHORIZATION, LooseHeaders, StrOrURL, hop_headers, merge_headers, request_info
+from ._headers import (
+    AUTHORIZATION,
+    SET_COOKIE,
+    LooseHeaders,
+    StrOrURL,
+    hop_headers,
+    merge_headers,
+    request_info,
+)
 from ._native import translate_error
 from ._redirects import REDIRECT_STATUSES, Hop, follow
 from .auth import BasicAuth
@@ -128,7 +136,7 @@ async def send_request(
     try:
         while True:
             resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
-            set_cookies = resp.headers.getall("Set-Cookie", ())
+            set_cookies = resp.headers.getall(SET_COOKIE, ())
             if set_cookies:
                 session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
             if resp.status not in REDIRECT_STATUSES or not allow_redirects:
