@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 __all__ = ["send_request"]
 
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Methods known to be tokens, so the usual ones skip the check.
+_TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+# Options aiohttp takes that ferrofetch refuses (when given anything but None).
+_UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares")
 
 
 async def send_request(
@@ -88,21 +92,25 @@ async def send_request(
     """``session.request(method, str_or_url, ...)``: the response, after any redirects."""
     if session.closed:
         raise RuntimeError("Session is closed")
-    for name, value in (
-        ("fingerprint", fingerprint),
-        ("server_hostname", server_hostname),
-        ("proxy_headers", proxy_headers),
-        ("middlewares", middlewares),
+    if (
+        fingerprint is not None
+        or server_hostname is not None
+        or proxy_headers is not None
+        or middlewares is not None
     ):
-        if value is not None:
-            raise NotImplementedError(f"{name}=... is not supported by ferrofetch")
-    if not method or not _METHOD_TOKEN.fullmatch(method):
+        for name, value in zip(_UNSUPPORTED, (fingerprint, server_hostname, proxy_headers, middlewares)):
+            if value is not None:
+                raise NotImplementedError(f"{name}=... is not supported by ferrofetch")
+    if method not in _TOKEN_METHODS and (not method or not _METHOD_TOKEN.fullmatch(method)):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
     if verify_ssl is False:
         ssl = False
     elif ssl_context is not None:
         ssl = ssl_context
-    body = await request_body(data, json, session.json_serialize)
+    if data is None and json is None:
+        body = None
+    else:
+        body = await request_body(data, json, session.json_serialize)
 
     all_headers = merge_headers(session.headers, headers)
     try:
@@ -111,7 +119,9 @@ async def send_request(
         raise InvalidUrlClientError(str_or_url) from e
     if url.scheme not in ("http", "https", ""):
         raise NonHttpUrlClientError(url)
-    skip = session.skip_auto_headers | frozenset(istr(h) for h in skip_auto_headers or ())
+    skip = session.skip_auto_headers
+    if skip_auto_headers:
+        skip = skip | frozenset(istr(h) for h in skip_auto_headers)
     if compress:
         if body is None:
             body = Body(b"", None)
@@ -121,7 +131,7 @@ async def send_request(
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
 
-    real_timeout = request_timeout(timeout, session.timeout)
+    real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     deadline = Deadline(real_timeout.total)
     client = session._native_client(real_timeout, ssl, proxy, proxy_auth)
     if raise_for_status is None:
