@@ -332,4 +332,5 @@ class ClientResponse:
     ) -> None:
         self._in_context = False
         self.release()
-        await self.wait_for_close()
+        if type(self).wait_for_close is not ClientResponse.wait_for_close:
+            await self.wait_for_close()  # a subclass's own (ClientResponse's would release again)
