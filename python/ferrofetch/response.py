@@ -20,7 +20,7 @@ from yarl import URL
 
 from . import _core
 from ._native import completion, translate_error
-from .connector import _Noop
+from .connector import BaseConnector, _Noop
 from .cookiejar import parse_set_cookie_headers
 from .exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
 from .http_version import HttpVersion
@@ -75,6 +75,22 @@ def _parse_content_type(raw: Optional[str]) -> tuple[str, dict[str, str]]:
     return media, params
 
 
+def _read_error_translator(connector: Optional[BaseConnector]) -> Callable[[BaseException], BaseException]:
+    """How a response's failed body reads are reported, as aiohttp raises them."""
+    if connector is None:
+        return translate_error
+
+    def read_error(error: BaseException) -> BaseException:
+        if isinstance(error, ClientConnectionError) and connector.closed:
+            # The session was closed under the response.
+            closed = RuntimeError("Connection closed.")
+            closed.__cause__ = error
+            return closed
+        return translate_error(error)
+
+    return read_error
+
+
 class ClientResponse:
     """A response whose head has arrived; the body is read on demand (``content``) or whole."""
 
@@ -95,8 +111,10 @@ class ClientResponse:
         self.status: int = stream.status
         self.reason: Optional[str] = stream.reason
         self.version: Optional[HttpVersion] = _http_version(stream.http_version)
-        self._connector = None if session is None else session.connector
-        self.content = StreamReader(stream, on_eof=self._body_complete, translate=self._read_error)
+        connector = None if session is None else session.connector
+        # Nothing here refers back to the response, so a response is freed by its reference
+        # count, without waiting for the garbage collector.
+        self.content = StreamReader(stream, on_eof=stream.close, translate=_read_error_translator(connector))
         self._body: Optional[bytes] = None
         self._history: tuple[ClientResponse, ...] = ()
         self._cookies: Optional[SimpleCookie] = None
@@ -199,26 +217,10 @@ class ClientResponse:
 
     # --- the body ------------------------------------------------------------------------------
 
-    def _read_error(self, error: BaseException) -> BaseException:
-        """The exception for a failed body read, as aiohttp raises it."""
-        if (
-            isinstance(error, ClientConnectionError)
-            and self._connector is not None
-            and self._connector.closed
-        ):
-            # The session was closed under the response.
-            closed = RuntimeError("Connection closed.")
-            closed.__cause__ = error
-            return closed
-        return translate_error(error)
-
-    def _body_complete(self) -> None:
-        self._closed = True
-        self._stream.close()
-
     @property
     def closed(self) -> bool:
-        return self._closed
+        # The end of the body (which closes the native stream) closes the response too.
+        return self._closed or self.content._eof
 
     def _mark_released(self) -> None:
         """Later reads raise ``ClientConnectionError("Connection closed")``."""
