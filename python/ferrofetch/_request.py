@@ -191,7 +191,6 @@ async def _send_hop(
         cookies=session._cookies_for(request_url, hop.cookies),
         auth=hop.auth,
     )
-    info = request_info(request_url, hop.method, sent)
     options: dict[str, Any] = {
         "method": hop.method,
         "headers": list(sent.items()),
@@ -213,7 +212,7 @@ async def _send_hop(
     try:
         stream = await client.open(str(request_url.with_fragment(None)), **options)
     except ClientResponseError as error:
-        error.request_info = info
+        error.request_info = request_info(request_url, hop.method, sent)
         error.history = tuple(history)
         raise
     except asyncio.CancelledError:
@@ -223,7 +222,12 @@ async def _send_hop(
         if translated is error:
             raise
         raise translated from error
-    return session._response_class(hop.method, request_url, stream=stream, request_info=info, session=session)
+    response_class = session._response_class
+    if response_class is ClientResponse:
+        # request_info built only if asked for.
+        return ClientResponse(hop.method, request_url, stream=stream, session=session, sent_headers=sent)
+    info = request_info(request_url, hop.method, sent)
+    return response_class(hop.method, request_url, stream=stream, request_info=info, session=session)
 
 
 def _settle_credentials(session: ClientSession, hop: Hop, *, redirected: bool) -> None:

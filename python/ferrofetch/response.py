@@ -15,10 +15,11 @@ from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from multidict import CIMultiDictProxy, istr
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import _core
+from ._headers import request_info as build_request_info
 from ._native import completion, translate_error
 from .connector import BaseConnector, _Noop
 from .cookiejar import parse_set_cookie_headers
@@ -100,14 +101,20 @@ class ClientResponse:
         url: URL,
         *,
         stream: _core.StreamResponse,
-        request_info: RequestInfo,
+        request_info: Optional[RequestInfo] = None,
         session: Optional[ClientSession] = None,
+        sent_headers: Optional[CIMultiDict[str]] = None,
     ) -> None:
+        """``request_info``, or else the headers sent (``sent_headers``, not modified afterwards):
+        ``request_info`` is then built from them on first use."""
         self.method = method
         self._real_url = url
         self._url = url.with_fragment(None) if url.raw_fragment else url
         self._stream = stream
         self._request_info = request_info
+        self._sent: Optional[tuple[str, Optional[CIMultiDict[str]]]] = (
+            None if request_info is not None else (method, sent_headers)
+        )
         self.status: int = stream.status
         self.reason: Optional[str] = stream.reason
         self.version: Optional[HttpVersion] = _http_version(stream.http_version)
@@ -162,7 +169,13 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
-        return self._request_info
+        info = self._request_info
+        if info is None:
+            assert self._sent is not None
+            method, sent = self._sent
+            info = self._request_info = build_request_info(self._real_url, method, sent or CIMultiDict())
+            self._sent = None
+        return info
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
