@@ -146,8 +146,9 @@ async def send_request(
     try:
         while True:
             resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
-            set_cookies = resp.headers.getall(SET_COOKIE, ())
-            if set_cookies:
+            # Checked in the core first, so headers are only converted for Python when needed.
+            if resp._stream.has_header("set-cookie"):
+                set_cookies = resp.headers.getall(SET_COOKIE, ())
                 session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
             if resp.status not in REDIRECT_STATUSES or not allow_redirects:
                 break
