@@ -214,6 +214,12 @@ impl StreamResponse {
         to_raw_pairs(py, &self.head.headers)
     }
 
+    /// Whether the response has a header of this name (any case), without converting the
+    /// headers for Python.
+    fn has_header(&self, name: &str) -> bool {
+        self.head.headers.contains_key(name)
+    }
+
     #[getter]
     fn http_version(&self) -> &'static str {
         self.head.http_version()

@@ -69,6 +69,15 @@ async def test_raw_headers(http_server: HttpServer) -> None:
     assert multi == [b"one", b"two"]
 
 
+async def test_stream_has_header(http_server: HttpServer) -> None:
+    stream = await ferrofetch.Client().open(http_server.url_for("/response-headers?X-Multi=one"))
+    try:
+        assert stream.has_header("x-multi") and stream.has_header("X-MULTI")
+        assert not stream.has_header("Set-Cookie")
+    finally:
+        stream.close()
+
+
 async def test_content_is_bytes(http_server: HttpServer) -> None:
     response = await fetch(http_server.url_for("/bytes/70000"))
     assert isinstance(response.content, bytes)

@@ -39,8 +39,12 @@ class _RequestContextManager(Coroutine[Any, Any, ClientResponse]):
         return self.__await__()
 
     async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return await self._resp.__aenter__()
+        resp = self._resp = await self._coro
+        if type(resp) is ClientResponse:
+            # ClientResponse.__aenter__, inlined: one coroutine less per request.
+            resp._in_context = True
+            return resp
+        return await resp.__aenter__()
 
     async def __aexit__(
         self,
@@ -48,8 +52,14 @@ class _RequestContextManager(Coroutine[Any, Any, ClientResponse]):
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        assert self._resp is not None
-        await self._resp.__aexit__(exc_type, exc, tb)
+        resp = self._resp
+        assert resp is not None
+        if type(resp) is ClientResponse:
+            # ClientResponse.__aexit__, inlined.
+            resp._in_context = False
+            resp.release()
+        else:
+            await resp.__aexit__(exc_type, exc, tb)
 
 
 class _SessionRequestContextManager:

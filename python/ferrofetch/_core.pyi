@@ -102,6 +102,9 @@ class StreamResponse:
     def headers(self) -> CIMultiDictProxy[str]: ...
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]: ...
+    def has_header(self, name: str) -> bool:
+        """Whether the response has a header of this name (any case), without converting the
+        headers for Python."""
     @property
     def http_version(self) -> str: ...
     @property

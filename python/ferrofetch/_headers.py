@@ -25,6 +25,7 @@ __all__ = [
     "CONTENT_LENGTH",
     "CONTENT_TYPE",
     "COOKIE",
+    "SET_COOKIE",
     "LooseHeaders",
     "StrOrURL",
     "add_auto_headers",
@@ -41,6 +42,7 @@ CONTENT_LENGTH = istr("Content-Length")
 CONTENT_TYPE = istr("Content-Type")
 COOKIE = istr("Cookie")
 HOST = istr("Host")
+SET_COOKIE = istr("Set-Cookie")
 
 # Sent with every request unless the caller gives their own value (or skips them).
 DEFAULT_ACCEPT = "*/*"
@@ -71,14 +73,19 @@ def merge_headers(defaults: CIMultiDict[str], given: Optional[LooseHeaders]) -> 
     return result
 
 
+# The automatic headers with their names as ``istr``, built once (multidict caches an ``istr``'s
+# case-folded form, so lookups with it skip folding the name again).
+_AUTO_HEADERS: tuple[tuple[istr, str], ...] = (
+    (istr("Accept"), DEFAULT_ACCEPT),
+    (istr("Accept-Encoding"), DEFAULT_ACCEPT_ENCODING),
+    (istr("User-Agent"), DEFAULT_USER_AGENT),
+)
+
+
 def add_auto_headers(headers: CIMultiDict[str], skip: frozenset[istr]) -> None:
     """``Accept``, ``Accept-Encoding`` and ``User-Agent``, unless given or skipped."""
-    for name, value in (
-        ("Accept", DEFAULT_ACCEPT),
-        ("Accept-Encoding", DEFAULT_ACCEPT_ENCODING),
-        ("User-Agent", DEFAULT_USER_AGENT),
-    ):
-        if name not in headers and istr(name) not in skip:
+    for name, value in _AUTO_HEADERS:
+        if name not in headers and name not in skip:
             headers[name] = value
 
 

@@ -16,7 +16,15 @@ from multidict import istr
 
 from . import _core
 from ._body import Body, compress_body, request_body
-from ._headers import AUTHORIZATION, LooseHeaders, StrOrURL, hop_headers, merge_headers, request_info
+from ._headers import (
+    AUTHORIZATION,
+    SET_COOKIE,
+    LooseHeaders,
+    StrOrURL,
+    hop_headers,
+    merge_headers,
+    request_info,
+)
 from ._native import translate_error
 from ._redirects import REDIRECT_STATUSES, Hop, follow
 from .auth import BasicAuth
@@ -39,6 +47,10 @@ if TYPE_CHECKING:
 __all__ = ["send_request"]
 
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Methods known to be tokens, so the usual ones skip the check.
+_TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+# Options aiohttp takes that ferrofetch refuses (when given anything but None).
+_UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares")
 
 
 async def send_request(
@@ -80,21 +92,25 @@ async def send_request(
     """``session.request(method, str_or_url, ...)``: the response, after any redirects."""
     if session.closed:
         raise RuntimeError("Session is closed")
-    for name, value in (
-        ("fingerprint", fingerprint),
-        ("server_hostname", server_hostname),
-        ("proxy_headers", proxy_headers),
-        ("middlewares", middlewares),
+    if (
+        fingerprint is not None
+        or server_hostname is not None
+        or proxy_headers is not None
+        or middlewares is not None
     ):
-        if value is not None:
-            raise NotImplementedError(f"{name}=... is not supported by ferrofetch")
-    if not method or not _METHOD_TOKEN.fullmatch(method):
+        for name, value in zip(_UNSUPPORTED, (fingerprint, server_hostname, proxy_headers, middlewares)):
+            if value is not None:
+                raise NotImplementedError(f"{name}=... is not supported by ferrofetch")
+    if method not in _TOKEN_METHODS and (not method or not _METHOD_TOKEN.fullmatch(method)):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
     if verify_ssl is False:
         ssl = False
     elif ssl_context is not None:
         ssl = ssl_context
-    body = await request_body(data, json, session.json_serialize)
+    if data is None and json is None:
+        body = None
+    else:
+        body = await request_body(data, json, session.json_serialize)
 
     all_headers = merge_headers(session.headers, headers)
     try:
@@ -103,7 +119,9 @@ async def send_request(
         raise InvalidUrlClientError(str_or_url) from e
     if url.scheme not in ("http", "https", ""):
         raise NonHttpUrlClientError(url)
-    skip = session.skip_auto_headers | frozenset(istr(h) for h in skip_auto_headers or ())
+    skip = session.skip_auto_headers
+    if skip_auto_headers:
+        skip = skip | frozenset(istr(h) for h in skip_auto_headers)
     if compress:
         if body is None:
             body = Body(b"", None)
@@ -113,7 +131,7 @@ async def send_request(
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
 
-    real_timeout = request_timeout(timeout, session.timeout)
+    real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     deadline = Deadline(real_timeout.total)
     client = session._native_client(real_timeout, ssl, proxy, proxy_auth)
     if raise_for_status is None:
@@ -128,8 +146,9 @@ async def send_request(
     try:
         while True:
             resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
-            set_cookies = resp.headers.getall("Set-Cookie", ())
-            if set_cookies:
+            # Checked in the core first, so headers are only converted for Python when needed.
+            if resp._stream.has_header("set-cookie"):
+                set_cookies = resp.headers.getall(SET_COOKIE, ())
                 session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
             if resp.status not in REDIRECT_STATUSES or not allow_redirects:
                 break
@@ -173,7 +192,6 @@ async def _send_hop(
         cookies=session._cookies_for(request_url, hop.cookies),
         auth=hop.auth,
     )
-    info = request_info(request_url, hop.method, sent)
     options: dict[str, Any] = {
         "method": hop.method,
         "headers": list(sent.items()),
@@ -195,7 +213,7 @@ async def _send_hop(
     try:
         stream = await client.open(str(request_url.with_fragment(None)), **options)
     except ClientResponseError as error:
-        error.request_info = info
+        error.request_info = request_info(request_url, hop.method, sent)
         error.history = tuple(history)
         raise
     except asyncio.CancelledError:
@@ -205,7 +223,12 @@ async def _send_hop(
         if translated is error:
             raise
         raise translated from error
-    return session._response_class(hop.method, request_url, stream=stream, request_info=info, session=session)
+    response_class = session._response_class
+    if response_class is ClientResponse:
+        # request_info built only if asked for.
+        return ClientResponse(hop.method, request_url, stream=stream, session=session, sent_headers=sent)
+    info = request_info(request_url, hop.method, sent)
+    return response_class(hop.method, request_url, stream=stream, request_info=info, session=session)
 
 
 def _settle_credentials(session: ClientSession, hop: Hop, *, redirected: bool) -> None:

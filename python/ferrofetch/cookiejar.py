@@ -322,6 +322,8 @@ class CookieJar(AbstractCookieJar):
             self.update_cookies(parsed, response_url)
 
     def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
+        if not self._store:
+            return BaseCookie()  # nothing stored, nothing to expire
         self._expire()
         selected: BaseCookie[str] = BaseCookie()
         if not self._store:

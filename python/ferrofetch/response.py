@@ -15,12 +15,13 @@ from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from multidict import CIMultiDictProxy, istr
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import _core
+from ._headers import request_info as build_request_info
 from ._native import completion, translate_error
-from .connector import _Noop
+from .connector import BaseConnector, _Noop
 from .cookiejar import parse_set_cookie_headers
 from .exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
 from .http_version import HttpVersion
@@ -75,6 +76,22 @@ def _parse_content_type(raw: Optional[str]) -> tuple[str, dict[str, str]]:
     return media, params
 
 
+def _read_error_translator(connector: Optional[BaseConnector]) -> Callable[[BaseException], BaseException]:
+    """How a response's failed body reads are reported, as aiohttp raises them."""
+    if connector is None:
+        return translate_error
+
+    def read_error(error: BaseException) -> BaseException:
+        if isinstance(error, ClientConnectionError) and connector.closed:
+            # The session was closed under the response.
+            closed = RuntimeError("Connection closed.")
+            closed.__cause__ = error
+            return closed
+        return translate_error(error)
+
+    return read_error
+
+
 class ClientResponse:
     """A response whose head has arrived; the body is read on demand (``content``) or whole."""
 
@@ -84,19 +101,27 @@ class ClientResponse:
         url: URL,
         *,
         stream: _core.StreamResponse,
-        request_info: RequestInfo,
+        request_info: Optional[RequestInfo] = None,
         session: Optional[ClientSession] = None,
+        sent_headers: Optional[CIMultiDict[str]] = None,
     ) -> None:
+        """``request_info``, or else the headers sent (``sent_headers``, not modified afterwards):
+        ``request_info`` is then built from them on first use."""
         self.method = method
         self._real_url = url
         self._url = url.with_fragment(None) if url.raw_fragment else url
         self._stream = stream
         self._request_info = request_info
+        self._sent: Optional[tuple[str, Optional[CIMultiDict[str]]]] = (
+            None if request_info is not None else (method, sent_headers)
+        )
         self.status: int = stream.status
         self.reason: Optional[str] = stream.reason
         self.version: Optional[HttpVersion] = _http_version(stream.http_version)
-        self._connector = None if session is None else session.connector
-        self.content = StreamReader(stream, on_eof=self._body_complete, translate=self._read_error)
+        connector = None if session is None else session.connector
+        # Nothing here refers back to the response, so a response is freed by its reference
+        # count, without waiting for the garbage collector.
+        self.content = StreamReader(stream, on_eof=stream.close, translate=_read_error_translator(connector))
         self._body: Optional[bytes] = None
         self._history: tuple[ClientResponse, ...] = ()
         self._cookies: Optional[SimpleCookie] = None
@@ -144,7 +169,13 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
-        return self._request_info
+        info = self._request_info
+        if info is None:
+            assert self._sent is not None
+            method, sent = self._sent
+            info = self._request_info = build_request_info(self._real_url, method, sent or CIMultiDict())
+            self._sent = None
+        return info
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
@@ -199,26 +230,10 @@ class ClientResponse:
 
     # --- the body ------------------------------------------------------------------------------
 
-    def _read_error(self, error: BaseException) -> BaseException:
-        """The exception for a failed body read, as aiohttp raises it."""
-        if (
-            isinstance(error, ClientConnectionError)
-            and self._connector is not None
-            and self._connector.closed
-        ):
-            # The session was closed under the response.
-            closed = RuntimeError("Connection closed.")
-            closed.__cause__ = error
-            return closed
-        return translate_error(error)
-
-    def _body_complete(self) -> None:
-        self._closed = True
-        self._stream.close()
-
     @property
     def closed(self) -> bool:
-        return self._closed
+        # The end of the body (which closes the native stream) closes the response too.
+        return self._closed or self.content._eof
 
     def _mark_released(self) -> None:
         """Later reads raise ``ClientConnectionError("Connection closed")``."""
@@ -257,7 +272,9 @@ class ClientResponse:
         """The whole body (kept: later calls return it while the response is not released)."""
         if self._body is None:
             try:
-                self._body = await self.content.read()
+                # A body that has already arrived whole is taken as is, without awaiting the reader.
+                body = self.content._received_rest()
+                self._body = await self.content.read() if body is None else body
             except BaseException:
                 self.close()
                 raise
@@ -330,4 +347,5 @@ class ClientResponse:
     ) -> None:
         self._in_context = False
         self.release()
-        await self.wait_for_close()
+        if type(self).wait_for_close is not ClientResponse.wait_for_close:
+            await self.wait_for_close()  # a subclass's own (ClientResponse's would release again)

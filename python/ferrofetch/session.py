@@ -213,31 +213,34 @@ class ClientSession:
         """Send a request; await the result or use it with ``async with``."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    # The coroutine behind ``request``, under the name aiohttp gives it.
+    # The coroutine behind ``request`` and the method shortcuts (which call it directly, as in
+    # aiohttp), under the name aiohttp gives it.
     _request = send_request
 
     def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
-        return self.request("GET", url, allow_redirects=allow_redirects, **kwargs)
+        return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
 
     def options(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
-        return self.request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+        return _RequestContextManager(
+            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
     def head(self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
-        return self.request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+        return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
-        return self.request("POST", url, data=data, **kwargs)
+        return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
 
     def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
-        return self.request("PUT", url, data=data, **kwargs)
+        return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
 
     def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
-        return self.request("PATCH", url, data=data, **kwargs)
+        return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
-        return self.request("DELETE", url, **kwargs)
+        return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
     def ws_connect(self, url: StrOrURL, **kwargs: Any) -> Any:
         """WebSockets are not supported by ferrofetch."""

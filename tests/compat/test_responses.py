@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import weakref
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from yarl import URL
 from tests.servers import HttpServer
 
 from .conftest import Recorder, Reply
-from .support import outcome, run_both, same, seen
+from .support import FERROFETCH, outcome, run_both, same, seen
 
 
 async def test_head_attributes(httpbin: Any) -> None:
@@ -381,3 +383,26 @@ async def test_reading_after_the_session_closed(http_server: HttpServer) -> None
         return result
 
     assert await same(scenario) == ("error", "RuntimeError")
+
+
+async def test_a_response_is_freed_by_its_reference_count(http_server: HttpServer) -> None:
+    """Nothing a response holds (its ``content`` included) refers back to it, so it is freed as
+    soon as it is dropped, without the garbage collector (ferrofetch only)."""
+    url = http_server.url_for("/bytes/100")
+    async with FERROFETCH.ClientSession() as session:
+        gc.disable()
+        try:
+            async with session.get(url) as resp:
+                assert len(await resp.read()) == 100
+                assert resp.closed
+            read_whole = weakref.ref(resp)
+            async with session.get(url) as resp:
+                assert len(await resp.content.read(10)) == 10
+            read_partly = weakref.ref(resp)
+            resp = await session.get(url)
+            resp.release()
+            released = weakref.ref(resp)
+            del resp
+            assert (read_whole(), read_partly(), released()) == (None, None, None)
+        finally:
+            gc.enable()
