@@ -60,7 +60,7 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
         options["data"] = await body.collected()
         if body.content_type and CONTENT_TYPE not in base:
             base[CONTENT_TYPE] = body.content_type
-    add_auto_headers(base, session.skip_auto_headers)
+    add_auto_headers(base, session._skip_folded)
     client = session._native_client(timeout, ssl, proxy, proxy_auth)
 
     texts: list[str] = []

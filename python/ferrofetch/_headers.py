@@ -29,6 +29,7 @@ __all__ = [
     "LooseHeaders",
     "StrOrURL",
     "add_auto_headers",
+    "folded_names",
     "hop_headers",
     "merge_headers",
     "request_info",
@@ -73,19 +74,27 @@ def merge_headers(defaults: CIMultiDict[str], given: Optional[LooseHeaders]) -> 
     return result
 
 
-# The automatic headers with their names as ``istr``, built once (multidict caches an ``istr``'s
-# case-folded form, so lookups with it skip folding the name again).
-_AUTO_HEADERS: tuple[tuple[istr, str], ...] = (
-    (istr("Accept"), DEFAULT_ACCEPT),
-    (istr("Accept-Encoding"), DEFAULT_ACCEPT_ENCODING),
-    (istr("User-Agent"), DEFAULT_USER_AGENT),
+# The automatic headers with their names as ``istr`` and lower-cased for ``skip``, built once
+# (multidict caches an ``istr``'s case-folded form, so lookups with it skip folding the name again).
+_AUTO_HEADERS: tuple[tuple[istr, str, str], ...] = (
+    (istr("Accept"), "accept", DEFAULT_ACCEPT),
+    (istr("Accept-Encoding"), "accept-encoding", DEFAULT_ACCEPT_ENCODING),
+    (istr("User-Agent"), "user-agent", DEFAULT_USER_AGENT),
 )
+_CONTENT_TYPE_FOLDED = "content-type"
 
 
-def add_auto_headers(headers: CIMultiDict[str], skip: frozenset[istr]) -> None:
-    """``Accept``, ``Accept-Encoding`` and ``User-Agent``, unless given or skipped."""
-    for name, value in _AUTO_HEADERS:
-        if name not in headers and name not in skip:
+def folded_names(names: Iterable[str]) -> frozenset[str]:
+    """Header names as ``skip`` takes them: lower-cased, because aiohttp skips automatic
+    headers whatever the case of the names given."""
+    return frozenset(name.lower() for name in names)
+
+
+def add_auto_headers(headers: CIMultiDict[str], skip: frozenset[str]) -> None:
+    """``Accept``, ``Accept-Encoding`` and ``User-Agent``, unless given or skipped (``skip``:
+    lower-cased names, see ``folded_names``)."""
+    for name, folded, value in _AUTO_HEADERS:
+        if name not in headers and folded not in skip:
             headers[name] = value
 
 
@@ -94,7 +103,7 @@ def hop_headers(
     *,
     method: str,
     body: Optional[Body],
-    skip: frozenset[istr],
+    skip: frozenset[str],
     force_close: bool,
     cookies: BaseCookie[str],
     auth: Optional[BasicAuth],
@@ -104,13 +113,13 @@ def hop_headers(
     sent = CIMultiDict(headers)
     add_auto_headers(sent, skip)
     if body is not None:
-        if body.content_type and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:
+        if body.content_type and CONTENT_TYPE not in sent and _CONTENT_TYPE_FOLDED not in skip:
             sent[CONTENT_TYPE] = body.content_type
         if body.stream is None:
             sent.setdefault(CONTENT_LENGTH, str(len(body.content)))
     elif method not in _BODYLESS_METHODS:
         sent.setdefault(CONTENT_LENGTH, "0")
-    if method in _FORM_METHODS and CONTENT_TYPE not in sent and CONTENT_TYPE not in skip:
+    if method in _FORM_METHODS and CONTENT_TYPE not in sent and _CONTENT_TYPE_FOLDED not in skip:
         sent[CONTENT_TYPE] = "application/octet-stream"
     if force_close and "Connection" not in sent:
         sent["Connection"] = "close"

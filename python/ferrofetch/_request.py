@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from multidict import istr
-
 from . import _core
 from ._body import Body, compress_body, request_body
 from ._headers import (
@@ -21,6 +19,7 @@ from ._headers import (
     SET_COOKIE,
     LooseHeaders,
     StrOrURL,
+    folded_names,
     hop_headers,
     merge_headers,
     request_info,
@@ -119,9 +118,9 @@ async def send_request(
         raise InvalidUrlClientError(str_or_url) from e
     if url.scheme not in ("http", "https", ""):
         raise NonHttpUrlClientError(url)
-    skip = session.skip_auto_headers
+    skip = session._skip_folded
     if skip_auto_headers:
-        skip = skip | frozenset(istr(h) for h in skip_auto_headers)
+        skip = skip | folded_names(skip_auto_headers)
     if compress:
         if body is None:
             body = Body(b"", None)
@@ -176,7 +175,7 @@ async def _send_hop(
     hop: Hop,
     client: _core.Client,
     deadline: Deadline,
-    skip: frozenset[istr],
+    skip: frozenset[str],
     force_close: bool,
     history: list[ClientResponse],
 ) -> ClientResponse:

@@ -22,7 +22,7 @@ from yarl import URL
 
 from . import _bulk, _core
 from ._context import _RequestContextManager, _SessionRequestContextManager
-from ._headers import LooseHeaders, StrOrURL
+from ._headers import LooseHeaders, StrOrURL, folded_names
 from ._request import send_request
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
@@ -108,6 +108,7 @@ class ClientSession:
             self._cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
+        self._skip_folded = folded_names(self._skip_auto_headers)
         self._default_auth = auth
         self._default_proxy = proxy
         self._default_proxy_auth = proxy_auth

@@ -518,3 +518,24 @@ async def test_skip_auto_headers(recorder: Recorder) -> None:
     results = await run_both(scenario)
     assert results["aiohttp"] == {"host", "content-length"}
     assert results["ferrofetch"] == {"host", "content-length", "user-agent", "accept", "accept-encoding"}
+
+
+async def test_skip_auto_headers_ignores_the_case_of_the_names(recorder: Recorder) -> None:
+    """``skip_auto_headers=["content-type"]`` skips ``Content-Type``, on the session and per request."""
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        async with http.ClientSession(skip_auto_headers=["content-TYPE"]) as session:
+            async with session.post(recorder.url + "/s", data=b"raw") as resp:
+                await resp.read()
+        async with http.ClientSession() as session:
+            skip = ["content-type"]
+            async with session.post(recorder.url + "/s", data=b"raw", skip_auto_headers=skip) as resp:
+                await resp.read()
+            async with session.post(recorder.url + "/s", data=b"raw") as resp:
+                await resp.read()
+        return [request.header("Content-Type") for request in recorder.requests]
+
+    results = await run_both(scenario)
+    assert results["aiohttp"] == [None, None, "application/octet-stream"]
+    assert results["ferrofetch"] == results["aiohttp"]
