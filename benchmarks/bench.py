@@ -44,10 +44,14 @@ CLIENTS: dict[str, tuple[str, str]] = {
     "httpr": ("peer_httpr.py", "httpr"),
     "curl_cffi": ("peer_curl_cffi.py", "curl_cffi"),
     "niquests": ("peer_niquests.py", "niquests"),
+    # not a peer: reqwest alone, no Python (ceiling/, built by benchmarks/run)
+    "reqwest": ("", "reqwest alone (Rust, no Python)"),
 }
 FERRO = ("ff_fetch_all", "ff_fetch", "ff_session")
-PEERS = tuple(c for c in CLIENTS if c not in FERRO)
-QUICK_CLIENTS = ("ff_fetch_all", "ff_fetch", "ff_session", "aiohttp", "ry", "wreq")
+CEILING = "reqwest"
+CEILING_BIN = WORK / "ceiling-target" / "release" / "ferrofetch-ceiling"
+PEERS = tuple(c for c in CLIENTS if c not in FERRO and c != CEILING)
+QUICK_CLIENTS = ("ff_fetch_all", "ff_fetch", "ff_session", "aiohttp", "ry", "wreq", "reqwest")
 
 # name -> static file, body size, requests in a full run and in a quick run, requests in flight,
 # and how the workload is described ({n} is the request count actually used)
@@ -93,10 +97,14 @@ def log(msg: str) -> None:
 def run_client(
     name: str, wl: dict[str, Any], n: int, base: str, args: argparse.Namespace, tag: str
 ) -> dict[str, Any]:
-    script = CLIENTS_DIR / CLIENTS[name][0]
+    if name == CEILING:
+        if not CEILING_BIN.exists():
+            return {"ok": False, "unavailable": True, "error": f"{CEILING_BIN} not built"}
+        program = [str(CEILING_BIN)]
+    else:
+        program = [sys.executable, str(CLIENTS_DIR / CLIENTS[name][0])]
     cmd = [
-        sys.executable,
-        str(script),
+        *program,
         "--url",
         f"{base}/{wl['file']}",
         "--size",
@@ -329,6 +337,21 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             add(f"| {lib} | {statistics.median(vals) * 1e3:.1f} |")
         add("")
 
+    ceiling = against_ceiling(summary)
+    if ceiling:
+        add("### Against reqwest alone")
+        add("")
+        add(
+            "`reqwest alone` is the engine without Python: reqwest on a `current_thread` tokio runtime "
+            "(ferrofetch's default), the same features and allocator, every body kept like every "
+            "client's (`ceiling/`). Requests/s of each ferrofetch path relative to it in the same run:"
+        )
+        add("")
+        add("| workload | reqwest alone req/s | × wrk | fetch_all × | fetch (gather) × | ClientSession × |")
+        add("|---|---:|---:|---:|---:|---:|")
+        lines.extend(ceiling)
+        add("")
+
     targets = check_targets(summary, imp, meta["counts"])
     if targets:
         add("### Targets")
@@ -370,6 +393,26 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     add(", ".join(f"{k} {v}" for k, v in sorted(vers.items())) + ".")
     add("")
     return "\n".join(lines)
+
+
+def against_ceiling(summary: dict[str, Any]) -> list[str]:
+    rows = []
+    for wname, wl in WORKLOADS.items():
+        res = summary.get(wname, {})
+        top = res.get(CEILING, {})
+        if not top.get("ok"):
+            continue
+        wrk = res.get("wrk", {})
+        cells = [ratio(res.get(c, {}).get("rps"), top.get("rps")) for c in FERRO]
+        shape = "one at a time" if wl.get("sequential") else f"{wl['conc']} in flight"
+        if wname == "memory":
+            shape += ", results kept"
+        rows.append(
+            f"| {wl['body']}, {shape} | {fmt(top.get('rps'))} | {ratio(top.get('rps'), wrk.get('rps'))} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return rows
 
 
 def check_targets(
@@ -453,7 +496,7 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         res = summary.get(w, {})
         names = [c for c in order if res.get(c, {}).get("ok") and res[c].get(key) is not None]
         vals = [res[c][key] for c in names]
-        colors = ["#d9480f" if c in FERRO else "#4c6ef5" for c in names]
+        colors = ["#d9480f" if c in FERRO else "#868e96" if c == CEILING else "#4c6ef5" for c in names]
         y = list(range(len(names)))[::-1]
         ax.barh(y, vals, color=colors)
         ax.set_yticks(y)
@@ -494,9 +537,13 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
     from matplotlib.patches import Patch
 
     fig.legend(
-        handles=[Patch(color="#d9480f", label="ferrofetch"), Patch(color="#4c6ef5", label="peers")],
+        handles=[
+            Patch(color="#d9480f", label="ferrofetch"),
+            Patch(color="#4c6ef5", label="peers"),
+            Patch(color="#868e96", label="reqwest alone (no Python)"),
+        ],
         loc="upper right",
-        ncol=2,
+        ncol=3,
         fontsize=10,
     )
     fig.suptitle(
@@ -612,7 +659,7 @@ def main() -> None:
 
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {w: {} for w in workloads}
     imports: dict[str, list[float]] = {}
-    libs = sorted({"ferrofetch" if c in FERRO else c for c in run_clients})
+    libs = sorted({"ferrofetch" if c in FERRO else c for c in run_clients if c != CEILING})
     dead: set[tuple[str, str]] = set()  # (workload, client) that timed out or is unavailable: not rerun
     for rnd in range(args.rounds):
         for w in workloads:
