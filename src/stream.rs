@@ -115,6 +115,10 @@ async fn next_chunk(
     if !matches!(result, Ok(Some(_))) {
         // At the end or after an error the body (and its connection) is released.
         *guard = None;
+    } else if state.prefetched.is_empty() {
+        // Picks up what has arrived meanwhile, the end of the body included (hyper signals it
+        // apart from the last bytes), so `finished` turns true without one more empty read.
+        state.prefetch(url, engine);
     }
     result
 }
