@@ -76,3 +76,30 @@ async def test_reading_until_at_eof_needs_no_empty_read(url: str) -> None:
             return b"".join(pieces) == TEXT, b"" in pieces, resp.closed
 
     assert await same(scenario) == (True, False, True)
+
+
+LARGE_TEXT = b"".join(b"line %d of a larger body, decoded past the prefetch limit\n" % i for i in range(6000))
+_LARGE_GZIP = _gzip(LARGE_TEXT)
+LARGE_GZIP_CHUNKED_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+    + _chunked([_LARGE_GZIP[: len(_LARGE_GZIP) // 2], _LARGE_GZIP[len(_LARGE_GZIP) // 2 :]])
+)
+
+
+async def test_a_large_compressed_chunked_body_ends_without_an_empty_read(
+    raw_server: Callable[[RawHandler], RawServer],
+) -> None:
+    """Over 64 KiB once decoded, so not all taken with the head: the end still shows by the time
+    the last bytes are handed out."""
+    url = raw_server(reply(LARGE_GZIP_CHUNKED_RESPONSE, then_wait_for_eof=True)).url + "/large"
+    assert len(LARGE_TEXT) > 3 * 64 * 1024
+
+    async def scenario(http: Any) -> Any:
+        async with http.ClientSession() as session, session.get(url) as resp:
+            pieces: list[bytes] = []
+            while not resp.content.at_eof() and len(pieces) < 1000:
+                pieces.append(await resp.content.read(65536))
+            return b"".join(pieces) == LARGE_TEXT, b"" in pieces
+
+    assert await same(scenario) == (True, False)
