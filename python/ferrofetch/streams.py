@@ -244,20 +244,9 @@ class StreamReader:
         (also when a read would raise: the waiting path reports it)."""
         if self._exception is not None or self._waiting:
             return None
-        if not self._eof:
-            source = self._source
-            if source is None or not source.finished:
-                return None
-            rest = source.take_complete_body()
-            if rest is None:
-                return None
-            self._total_bytes += len(rest)
-            self._set_eof()
-            if not self._buffer:
-                return rest  # the usual case: nothing was read before
-            if rest:
-                self._buffer.append(rest)
-                self._size += len(rest)
+        if not self._eof and not self._take_received_rest():
+            return None
+        # The usual case, nothing read before: the one buffered piece is handed over, not joined.
         return self._take(-1) if self._buffer else b""
 
     async def _read_rest(self) -> bytes:
