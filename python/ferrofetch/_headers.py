@@ -76,12 +76,15 @@ def merge_headers(defaults: CIMultiDict[str], given: Optional[LooseHeaders]) -> 
 
 # The automatic headers with their names as ``istr`` and lower-cased for ``skip``, built once
 # (multidict caches an ``istr``'s case-folded form, so lookups with it skip folding the name again).
-_AUTO_HEADERS: tuple[tuple[istr, str, str], ...] = (
-    (istr("Accept"), "accept", DEFAULT_ACCEPT),
-    (istr("Accept-Encoding"), "accept-encoding", DEFAULT_ACCEPT_ENCODING),
-    (istr("User-Agent"), "user-agent", DEFAULT_USER_AGENT),
+_AUTO_HEADERS: tuple[tuple[istr, str, str], ...] = tuple(
+    (istr(name), name.lower(), value)
+    for name, value in (
+        ("Accept", DEFAULT_ACCEPT),
+        ("Accept-Encoding", DEFAULT_ACCEPT_ENCODING),
+        ("User-Agent", DEFAULT_USER_AGENT),
+    )
 )
-_CONTENT_TYPE_FOLDED = "content-type"
+_CONTENT_TYPE_FOLDED = CONTENT_TYPE.lower()
 
 
 def folded_names(names: Iterable[str]) -> frozenset[str]:
