@@ -38,6 +38,8 @@ pub enum Http2Mode {
 pub struct ClientConfig {
     pub verify: bool,
     pub ca_bundle: Option<String>,
+    /// CA certificates (PEM) trusted besides the system roots, given as bytes.
+    pub ca_pem: Option<Vec<u8>>,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
     pub http2: Http2Mode,
@@ -94,16 +96,21 @@ impl ClientConfig {
         if !self.verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        if let Some(path) = &self.ca_bundle {
-            let pem = std::fs::read(path)?;
+        let bundles = self
+            .ca_bundle
+            .iter()
+            .map(|path| Ok((format!("{path:?}"), std::fs::read(path)?)))
+            .chain(self.ca_pem.iter().map(|pem| Ok(("ca_pem".to_owned(), pem.clone()))))
+            .collect::<PyResult<Vec<_>>>()?;
+        for (path, pem) in bundles {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 PyValueError::new_err(format!(
-                    "ca_bundle {path:?} holds no usable PEM certificates: {e}"
+                    "ca_bundle {path} holds no usable PEM certificates: {e}"
                 ))
             })?;
             if certs.is_empty() {
                 return Err(PyValueError::new_err(format!(
-                    "ca_bundle {path:?} holds no PEM certificates"
+                    "ca_bundle {path} holds no PEM certificates"
                 )));
             }
             builder = builder.tls_certs_merge(certs);
@@ -262,6 +269,9 @@ pub fn forget_shared_clients() {
 #[pyclass(frozen, module = "ferrofetch")]
 pub struct Client {
     engine: Mutex<Option<(u64, Arc<Engine>)>>,
+    /// Pools for requests that ask for other connection settings than the client's (TLS trust,
+    /// connect and read timeouts, proxy): one per combination, made on first use.
+    variants: Mutex<Vec<(u64, ClientConfig, Arc<Engine>)>>,
     config: ClientConfig,
     limit: usize,
     limit_per_host: usize,
@@ -292,6 +302,34 @@ impl Client {
             }
         }
     }
+
+    /// The pool for a request's connection settings: the client's own unless `kwargs` ask for
+    /// others (`verify`, `ca_pem`, `connect_timeout`, `read_timeout`, `proxy`, `trust_env`).
+    pub fn engine_for(&self, kwargs: &Kwargs<'_>) -> PyResult<Arc<Engine>> {
+        let config = self.config.with_overrides(kwargs)?;
+        if config == self.config {
+            return self.engine();
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Err(runtime_error("this Client is closed"));
+        }
+        let generation = crate::runtime::generation();
+        let mut variants = self.variants.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, engine)) = variants
+            .iter()
+            .find(|(made_in, known, _)| *made_in == generation && *known == config)
+        {
+            return Ok(engine.clone());
+        }
+        let stale = variants.iter().any(|(made_in, _, _)| *made_in != generation);
+        if stale {
+            // After fork: the parent's pools belong to runtime threads the child does not have.
+            std::mem::forget(std::mem::take(&mut *variants));
+        }
+        let engine = Arc::new(Engine::new(config.clone(), self.limit, self.limit_per_host)?);
+        variants.push((generation, config, engine.clone()));
+        Ok(engine)
+    }
 }
 
 #[pymethods]
@@ -315,6 +353,7 @@ impl Client {
         let engine = Arc::new(Engine::new(config.clone(), limit, limit_per_host)?);
         Ok(Client {
             engine: Mutex::new(Some((crate::runtime::generation(), engine))),
+            variants: Mutex::new(Vec::new()),
             config,
             limit,
             limit_per_host,
@@ -357,7 +396,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "open", || {
             let kwargs = Kwargs::new(options);
-            crate::stream::start_open(py, self.engine()?, url, &kwargs)
+            crate::stream::start_open(py, self.engine_for(&kwargs)?, url, &kwargs)
         })
     }
 
@@ -368,6 +407,11 @@ impl Client {
         }
         let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((_, engine)) = engine {
+            engine.closing.cancel();
+        }
+        let variants =
+            std::mem::take(&mut *self.variants.lock().unwrap_or_else(|p| p.into_inner()));
+        for (_, _, engine) in variants {
             engine.closing.cancel();
         }
     }

@@ -40,7 +40,7 @@ mod _core {
     #[pymodule_export]
     use server::LoopbackServer;
     #[pymodule_export]
-    use stream::StreamResponse;
+    use stream::{Redirect, StreamResponse};
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Url};
 
 use crate::client::{ClientConfig, Http2Mode};
@@ -88,6 +88,14 @@ impl<'py> Kwargs<'py> {
         }
     }
 
+    /// Whether `name` was given (and is not consumed yet).
+    pub fn contains(&self, name: &str) -> PyResult<bool> {
+        match &self.dict {
+            Some(dict) => dict.contains(name),
+            None => Ok(false),
+        }
+    }
+
     /// Raises `TypeError` for any keyword nobody consumed.
     pub fn finish(&self, function: &str) -> PyResult<()> {
         if let Some(dict) = &self.dict {
@@ -115,6 +123,10 @@ pub struct RequestOptions {
     pub max_body_size: Option<u64>,
     /// Undo the body's `Content-Encoding`; `false` hands out the bytes as they came.
     pub decompress: bool,
+    /// Automatic headers not to add (lower-case names), as aiohttp's `skip_auto_headers`.
+    pub skip_auto_headers: Vec<HeaderName>,
+    /// The body's own media type, sent unless a `Content-Type` is given or skipped.
+    pub content_type: Option<HeaderValue>,
 }
 
 impl RequestOptions {
@@ -162,7 +174,24 @@ impl RequestOptions {
             })?),
         };
         let decompress = kwargs.take_as("decompress", true)?;
+        let skip_auto_headers = match kwargs.take("skip_auto_headers")? {
+            Some(names) if !names.is_none() => header_names(&names)?,
+            _ => Vec::new(),
+        };
+        let content_type = match kwargs.take("content_type")? {
+            Some(value) if !value.is_none() => {
+                let text: String = value.extract()?;
+                Some(HeaderValue::from_str(&text).map_err(|_| {
+                    PyValueError::new_err(format!(
+                        "invalid content_type {text:?}: control characters are not allowed"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
         Ok(RequestOptions {
+            skip_auto_headers,
+            content_type,
             decompress,
             method,
             headers,
@@ -210,6 +239,18 @@ pub fn prepare_url(raw: &str, params: &[(String, String)]) -> Result<Url, FetchE
             .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
     Ok(url)
+}
+
+/// Header names (an iterable of `str`), lower-cased; a name that is no token is refused.
+fn header_names(names: &Bound<'_, PyAny>) -> PyResult<Vec<HeaderName>> {
+    let mut out = Vec::new();
+    for name in names.try_iter()? {
+        let text: String = name?.extract()?;
+        out.push(HeaderName::from_bytes(text.as_bytes()).map_err(|_| {
+            PyValueError::new_err(format!("invalid header name {text:?} in skip_auto_headers"))
+        })?);
+    }
+    Ok(out)
 }
 
 fn default_content_type(headers: &mut HeaderMap, value: &'static str) {
@@ -278,6 +319,7 @@ impl ClientConfig {
         Ok(ClientConfig {
             verify: kwargs.take_as("verify", true)?,
             ca_bundle: kwargs.take_as("ca_bundle", None)?,
+            ca_pem: kwargs.take_as("ca_pem", None)?,
             client_cert: kwargs.take_as("client_cert", None)?,
             client_key: kwargs.take_as("client_key", None)?,
             http2,
@@ -293,6 +335,32 @@ impl ClientConfig {
             trust_env: kwargs.take_as("trust_env", false)?,
             user_agent: kwargs.take_as("user_agent", None)?,
         })
+    }
+}
+
+impl ClientConfig {
+    /// These settings with the connection settings a request gives of its own.
+    pub fn with_overrides(&self, kwargs: &Kwargs<'_>) -> PyResult<Self> {
+        let mut config = self.clone();
+        if let Some(verify) = kwargs.take("verify")? {
+            config.verify = verify.extract()?;
+        }
+        if let Some(pem) = kwargs.take("ca_pem")? {
+            config.ca_pem = pem.extract()?;
+        }
+        if kwargs.contains("connect_timeout")? {
+            config.connect_timeout = kwargs.take_seconds("connect_timeout", None)?.map(f64::to_bits);
+        }
+        if kwargs.contains("read_timeout")? {
+            config.read_timeout = kwargs.take_seconds("read_timeout", None)?.map(f64::to_bits);
+        }
+        if let Some(proxy) = kwargs.take("proxy")? {
+            config.proxy = proxy.extract()?;
+        }
+        if let Some(trust_env) = kwargs.take("trust_env")? {
+            config.trust_env = trust_env.extract()?;
+        }
+        Ok(config)
     }
 }
 

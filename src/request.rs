@@ -8,18 +8,21 @@ use std::time::{Duration, Instant};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use base64::Engine as _;
+use percent_encoding::percent_decode_str;
 use reqwest::header::{
-    HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
-    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_ENCODING,
+    CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use reqwest::{Method, StatusCode, Url};
 
 use crate::body::ReceivedBody;
 use crate::bridge;
-use crate::client::{Engine, LimitPermits};
+use crate::client::{ClientConfig, Engine, Http2Mode, LimitPermits};
 use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::options::{Kwargs, RequestOptions};
+use crate::upload::RequestBody;
 use crate::response::{Head, Response};
 
 /// Longer than any real request; keeps `Instant + timeout` from overflowing.
@@ -28,10 +31,20 @@ const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// A response whose head has arrived, with the hop's connection-limit permits.
 pub struct Sent {
     pub response: reqwest::Response,
+    /// The URL this hop asked for, fragment kept (RFC 9110 §10.2.2), credentials removed.
+    pub url: Url,
     pub history: Vec<String>,
     pub method: Method,
     pub started: Instant,
     pub permits: LimitPermits,
+}
+
+/// The moment a total timeout of `seconds` ends, counted from `from`; `None`: no limit.
+pub fn deadline_after(from: Instant, seconds: Option<f64>) -> Option<Instant> {
+    let limit = Duration::try_from_secs_f64(seconds?)
+        .unwrap_or(LONGEST_TIMEOUT)
+        .min(LONGEST_TIMEOUT);
+    from.checked_add(limit)
 }
 
 /// Runs `work` under the request's total timeout and the client's close signal.
@@ -41,16 +54,24 @@ pub async fn bounded<T>(
     url: &str,
     work: impl Future<Output = FetchResult<T>>,
 ) -> FetchResult<T> {
+    let deadline = deadline_after(Instant::now(), timeout);
+    bounded_until(engine, deadline, timeout, url, work).await
+}
+
+/// Runs `work` until `deadline` (one clock for every hop and read of a request); the error
+/// names `timeout`, the value the user set, not the time that was left.
+pub async fn bounded_until<T>(
+    engine: &Engine,
+    deadline: Option<Instant>,
+    timeout: Option<f64>,
+    url: &str,
+    work: impl Future<Output = FetchResult<T>>,
+) -> FetchResult<T> {
     let limited = async {
-        match timeout {
-            Some(seconds) => {
-                let limit = Duration::try_from_secs_f64(seconds)
-                    .unwrap_or(LONGEST_TIMEOUT)
-                    .min(LONGEST_TIMEOUT);
-                tokio::time::timeout(limit, work)
-                    .await
-                    .unwrap_or_else(|_| Err(FetchError::total_timeout(url, seconds)))
-            }
+        match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), work)
+                .await
+                .unwrap_or_else(|_| Err(FetchError::total_timeout(url, timeout.unwrap_or(0.0)))),
             None => work.await,
         }
     };
@@ -65,43 +86,96 @@ pub async fn bounded<T>(
     }
 }
 
-/// Sends the request and follows redirects as the options say, up to the final response head.
-pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchResult<Sent> {
-    let started = Instant::now();
-    let timeouts = engine.config.timeouts();
-    let mut url = url;
-    let mut method = options.method.clone();
-    let mut body = options.body.clone();
-    let mut headers: Option<HeaderMap> = None;
-    let mut history: Vec<String> = Vec::new();
-    loop {
-        let permits = engine.acquire(&url).await;
-        let current_headers = headers.as_ref().unwrap_or(&options.headers).clone();
-        let mut request = engine
-            .http
-            .request(method.clone(), url.clone())
-            .headers(current_headers);
-        if let Some(body) = &body {
+/// What one hop ended with: the final response, or a redirect to follow.
+pub enum Step {
+    Final(Sent),
+    Redirect { sent: Sent, next: Url },
+}
+
+/// A request on its way through redirects: what the next hop sends and what came before. Both
+/// APIs drive it: `send` follows every redirect itself; a session stops at each one so that its
+/// cookie jar sees the hop (`Redirect` in `stream.rs`).
+pub struct Hops {
+    url: Url,
+    method: Method,
+    body: Option<RequestBody>,
+    headers: HeaderMap,
+    history: Vec<String>,
+    pub started: Instant,
+    /// The end of the total timeout, shared by every hop and the body.
+    pub deadline: Option<Instant>,
+}
+
+impl Hops {
+    pub fn new(options: &RequestOptions, url: Url) -> Self {
+        let started = Instant::now();
+        let mut hops = Hops {
+            url,
+            method: options.method.clone(),
+            body: options.body.clone(),
+            headers: options.headers.clone(),
+            history: Vec::new(),
+            started,
+            deadline: deadline_after(started, options.timeout),
+        };
+        hops.take_credentials();
+        hops
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Credentials in the URL become `Authorization: Basic` of their percent-decoded octets
+    /// (UTF-8 as typed; RFC 7617 §2.1), and leave the URL.
+    fn take_credentials(&mut self) {
+        if self.url.username().is_empty() && self.url.password().is_none() {
+            return;
+        }
+        let mut octets: Vec<u8> = percent_decode_str(self.url.username()).collect();
+        octets.push(b':');
+        octets.extend(percent_decode_str(self.url.password().unwrap_or_default()));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(octets);
+        if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {encoded}")) {
+            value.set_sensitive(true);
+            self.headers.insert(AUTHORIZATION, value);
+        }
+        // Setting the user info of an http(s) URL cannot fail.
+        let _ = self.url.set_username("");
+        let _ = self.url.set_password(None);
+    }
+
+    /// Sends the next hop and waits for its head.
+    pub async fn send(&mut self, engine: &Engine, options: &RequestOptions) -> FetchResult<Step> {
+        let permits = engine.acquire(&self.url).await;
+        let timeouts = engine.config.timeouts();
+        let url_text = self.url.as_str();
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = hop_headers(
+            &self.headers,
+            &self.url,
+            &self.method,
+            self.body.is_some(),
+            options,
+            &engine.config,
+        );
+        if let Some(body) = &self.body {
             match body.to_reqwest() {
-                Some(body) => request = request.body(body),
+                Some(body) => *request.body_mut() = Some(body),
                 None => {
                     return Err(FetchError::new(
                         ErrorKind::Payload,
-                        Some(url.as_str()),
-                        format!("a streamed request body cannot be sent again (a 307/308 redirect to {url} asked for it)"),
+                        Some(url_text),
+                        format!("a streamed request body cannot be sent again (a 307/308 redirect to {url_text} asked for it)"),
                     ))
                 }
             }
         }
         let response = engine
             .http
-            .execute(
-                request
-                    .build()
-                    .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
-            )
+            .execute(request)
             .await
-            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+            .map_err(|e| FetchError::from_send(&e, url_text, &timeouts))?;
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {
@@ -109,64 +183,174 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             // and the response is dropped unread, so its connection is closed, never reused.
             return Err(FetchError::new(
                 ErrorKind::BadResponse,
-                Some(url.as_str()),
+                Some(url_text),
                 format!(
-                    "the server framed its response with both Content-Length and Transfer-Encoding, which is refused ({url})"
+                    "the server framed its response with both Content-Length and Transfer-Encoding, which is refused ({url_text})"
                 ),
             ));
         }
-        let status = response.status();
-        let Some(location) = redirect_location(options, &response) else {
-            return Ok(Sent {
-                response,
-                history,
-                method,
-                started,
-                permits,
-            });
+        let location = redirect_location(options, &response);
+        let next = location
+            .map(|location| redirect_target(&self.url, &location))
+            .transpose()?;
+        let sent = Sent {
+            response,
+            url: self.url.clone(),
+            history: match next {
+                Some(_) => self.history.clone(),
+                None => std::mem::take(&mut self.history),
+            },
+            method: self.method.clone(),
+            started: self.started,
+            permits,
         };
-        // The redirect's own body is never read (nor decoded): a bomb in it costs nothing.
-        drop(response);
-        drop(permits);
-        if history.len() >= options.max_redirects {
+        Ok(match next {
+            Some(next) => Step::Redirect { sent, next },
+            None => Step::Final(sent),
+        })
+    }
+
+    /// Makes `next`, where a `status` redirect points, the next hop: the redirect limit
+    /// (`max_redirects` followed at most; 0 follows none, RFC 9110 §15.4), the method and body
+    /// rules, and credentials kept within one origin.
+    pub fn follow(
+        &mut self,
+        options: &RequestOptions,
+        status: StatusCode,
+        next: Url,
+    ) -> FetchResult<()> {
+        if self.history.len() >= options.max_redirects {
             return Err(FetchError::new(
                 ErrorKind::TooManyRedirects {
                     status: status.as_u16(),
                 },
-                Some(url.as_str()),
+                Some(self.url.as_str()),
                 format!(
                     "too many redirects: more than {} starting from {}",
                     options.max_redirects,
-                    history.first().map(String::as_str).unwrap_or(url.as_str())
+                    self.history
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or(self.url.as_str())
                 ),
             ));
         }
-        let next = redirect_target(&url, &location)?;
-        let hop_headers = headers.get_or_insert_with(|| options.headers.clone());
-        if changes_method_to_get(status, &method) {
-            method = if method == Method::HEAD {
-                Method::HEAD
-            } else {
-                Method::GET
-            };
-            body = None;
+        if changes_method_to_get(status, &self.method) {
+            if self.method != Method::HEAD {
+                self.method = Method::GET;
+            }
+            self.body = None;
             for name in [
                 CONTENT_LENGTH,
                 CONTENT_TYPE,
                 CONTENT_ENCODING,
                 TRANSFER_ENCODING,
             ] {
-                hop_headers.remove(name);
+                self.headers.remove(name);
             }
         }
-        if !same_origin(&url, &next) {
+        if !same_origin(&self.url, &next) {
             for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
-                hop_headers.remove(name);
+                self.headers.remove(name);
             }
         }
-        history.push(crate::errors::redact(url.as_str()));
-        url = next;
+        self.history.push(crate::errors::redact(self.url.as_str()));
+        self.url = next;
+        self.take_credentials();
+        Ok(())
     }
+
+    /// The `Cookie` the next hop sends, as the session's cookie jar chose it (`None`: none).
+    pub fn set_cookie(&mut self, value: Option<HeaderValue>) {
+        match value {
+            Some(value) => {
+                self.headers.insert(COOKIE, value);
+            }
+            None => {
+                self.headers.remove(COOKIE);
+            }
+        }
+    }
+}
+
+/// Sends the request and follows redirects as the options say, up to the final response head.
+pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchResult<Sent> {
+    let mut hops = Hops::new(options, url);
+    loop {
+        match hops.send(engine, options).await? {
+            Step::Final(sent) => return Ok(sent),
+            Step::Redirect { sent, next } => {
+                let status = sent.response.status();
+                // The redirect's own body is never read (nor decoded): a bomb in it costs nothing.
+                drop(sent);
+                hops.follow(options, status, next)?;
+            }
+        }
+    }
+}
+
+/// Methods that get no automatic `Content-Length: 0` when sent without a body (as in aiohttp).
+const BODYLESS_METHODS: [Method; 4] = [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE];
+
+/// What one hop sends: `Host` first (RFC 9112 §3.2), the headers given, then the automatic
+/// ones not given nor skipped: the body's `Content-Type` (`application/octet-stream` for a
+/// POST, PUT or PATCH that names none, as aiohttp does), `Content-Length: 0` for a method that
+/// carries a body but has none, and `Connection: close` on a pool that keeps no connection.
+/// `Accept`, `Accept-Encoding` and `User-Agent` are the pool's defaults (`client.rs`).
+fn hop_headers(
+    given: &HeaderMap,
+    url: &Url,
+    method: &Method,
+    has_body: bool,
+    options: &RequestOptions,
+    config: &ClientConfig,
+) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(given.len() + 4);
+    // Over HTTP/2 the authority travels as `:authority` (RFC 9113 §8.3.1).
+    if !given.contains_key(HOST) && config.http2 != Http2Mode::Force {
+        if let Some(host) = host_value(url) {
+            headers.insert(HOST, host);
+        }
+    }
+    let mut last = None;
+    for (name, value) in given {
+        if last != Some(name) {
+            headers.remove(name);
+            last = Some(name);
+        }
+        headers.append(name, value.clone());
+    }
+    let auto = |name: &HeaderName| {
+        !given.contains_key(name) && !options.skip_auto_headers.contains(name)
+    };
+    if auto(&CONTENT_TYPE) {
+        if let (true, Some(content_type)) = (has_body, &options.content_type) {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+        } else if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+        }
+    }
+    if !has_body && !BODYLESS_METHODS.contains(method) && !given.contains_key(CONTENT_LENGTH) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    if config.force_close && !given.contains_key(CONNECTION) {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    headers
+}
+
+/// `host[:port]`, the port only when it is not the scheme's default (RFC 9112 §3.2).
+fn host_value(url: &Url) -> Option<HeaderValue> {
+    // `Host`'s display puts an IPv6 address in brackets.
+    let host = url.host()?;
+    let text = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    HeaderValue::from_str(&text).ok()
 }
 
 fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> Option<String> {
@@ -194,6 +378,11 @@ pub fn redirect_target(current: &Url, location: &str) -> FetchResult<Url> {
             format!("the redirect from {current} points to an invalid URL: {e}"),
         )
     })?;
+    let mut next = next;
+    if next.fragment().is_none() && current.fragment().is_some() {
+        // A Location without a fragment inherits the request's (RFC 9110 §10.2.2).
+        next.set_fragment(current.fragment());
+    }
     match next.scheme() {
         "http" | "https" if next.host_str().is_some_and(|h| !h.is_empty()) => Ok(next),
         "http" | "https" => Err(FetchError::new(
@@ -220,7 +409,7 @@ fn changes_method_to_get(status: StatusCode, method: &Method) -> bool {
 }
 
 /// Credentials follow a redirect only within one origin: same scheme, host and port.
-fn same_origin(a: &Url, b: &Url) -> bool {
+pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()

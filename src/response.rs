@@ -56,7 +56,7 @@ impl Head {
             .get::<hyper::ext::ReasonPhrase>()
             .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
         Head {
-            url: response.url().to_string(),
+            url: sent.url.to_string(),
             method: sent.method.clone(),
             status: response.status(),
             reason,

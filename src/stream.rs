@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -21,7 +21,9 @@ use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::options::{Kwargs, RequestOptions};
-use crate::request::{bounded, check_body_size, send, url_text};
+use crate::errors::runtime_error;
+use crate::pending::Pending;
+use crate::request::{bounded, bounded_until, check_body_size, url_text, Hops, Sent, Step};
 use crate::response::Head;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
@@ -333,7 +335,198 @@ impl StreamResponse {
     }
 }
 
-/// `Client.open(url, **options)`: completes with a `StreamResponse` once the head has arrived.
+impl StreamResponse {
+    /// The response of a hop whose head has arrived; its body is read on demand, or dropped
+    /// unread for a redirect hop handed to Python (its connection is then closed).
+    fn opened(
+        engine: Arc<Engine>,
+        mut sent: Sent,
+        options: &RequestOptions,
+        deadline: Option<Instant>,
+        keep_body: bool,
+    ) -> Self {
+        let head = Head::take(&mut sent);
+        let body = keep_body.then(|| {
+            let mut body = Body {
+                reader: BodyReader::new(
+                    sent.response,
+                    &head.headers,
+                    options.decompress,
+                    &head.url,
+                ),
+                _permits: sent.permits,
+                read: 0,
+                prefetched: VecDeque::new(),
+                finished: false,
+                failed: None,
+            };
+            body.prefetch(&head.url, &engine);
+            body
+        });
+        StreamResponse {
+            content_length: head
+                .headers
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok()),
+            head,
+            body: Arc::new(Mutex::new(body)),
+            engine,
+            max_body_size: options.max_body_size,
+            timeout: options.timeout,
+            deadline,
+            stop: CancellationToken::new(),
+            closed: AtomicBool::new(false),
+            headers: PyOnceLock::new(),
+        }
+    }
+}
+
+/// A redirect a session follows itself, hop by hop, so that its cookie jar sees the hop: the
+/// redirect's response (head only), where it leads, and the request paused until `follow()`.
+#[pyclass(frozen, module = "ferrofetch")]
+pub struct Redirect {
+    response: Py<StreamResponse>,
+    location: String,
+    same_origin: bool,
+    paused: std::sync::Mutex<Option<Paused>>,
+}
+
+struct Paused {
+    engine: Arc<Engine>,
+    options: Arc<RequestOptions>,
+    hops: Hops,
+    status: reqwest::StatusCode,
+    next: reqwest::Url,
+}
+
+#[pymethods]
+impl Redirect {
+    /// The redirect's response: status, headers and URL; its body is not read.
+    #[getter]
+    fn response(&self, py: Python<'_>) -> Py<StreamResponse> {
+        self.response.clone_ref(py)
+    }
+
+    /// The URL the redirect leads to (the request's fragment kept when it has none).
+    #[getter]
+    fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Whether it stays on the origin (scheme, host, port) of the redirect's own URL.
+    #[getter]
+    fn same_origin(&self) -> bool {
+        self.same_origin
+    }
+
+    /// Sends the next hop with `cookie` as its `Cookie` (`None`: none); completes like
+    /// `Client.open`. Raises `TooManyRedirects` past `max_redirects`.
+    #[pyo3(signature = (cookie=None))]
+    fn follow<'py>(&self, py: Python<'py>, cookie: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        Pending::deferring_errors(py, "open", || {
+            let Some(mut paused) = self
+                .paused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+            else {
+                return Err(runtime_error("this redirect was already followed"));
+            };
+            paused
+                .hops
+                .follow(&paused.options, paused.status, paused.next)
+                .map_err(|e| e.into_pyerr(py))?;
+            let cookie = cookie
+                .map(reqwest::header::HeaderValue::from_str)
+                .transpose()
+                .map_err(|_| {
+                    pyo3::exceptions::PyValueError::new_err(
+                        "a Cookie header value cannot hold control characters",
+                    )
+                })?;
+            paused.hops.set_cookie(cookie);
+            open_hops(py, paused.engine, paused.options, paused.hops, true)
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Redirect to {}>", self.location)
+    }
+}
+
+/// What `open_hops` completes with.
+enum Opened {
+    Final(StreamResponse),
+    Redirect(StreamResponse, Paused),
+}
+
+/// Sends the request's next hops up to a final response head, or up to the first redirect
+/// when `each_redirect` (the session's cookie jar then sees it), under the one total deadline.
+fn open_hops<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    options: Arc<RequestOptions>,
+    mut hops: Hops,
+    each_redirect: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let work = async move {
+        let url_text = crate::errors::redact(hops.url().as_str());
+        let deadline = hops.deadline;
+        let step = bounded_until(&engine, deadline, options.timeout, &url_text, async {
+            loop {
+                match hops.send(&engine, &options).await? {
+                    Step::Redirect { sent, next } if !each_redirect => {
+                        let status = sent.response.status();
+                        // The redirect's own body is never read (nor decoded).
+                        drop(sent);
+                        hops.follow(&options, status, next)?;
+                    }
+                    step => return Ok(step),
+                }
+            }
+        })
+        .await?;
+        Ok(match step {
+            Step::Final(sent) => {
+                Opened::Final(StreamResponse::opened(engine, sent, &options, deadline, true))
+            }
+            Step::Redirect { sent, next } => {
+                let status = sent.response.status();
+                let response =
+                    StreamResponse::opened(engine.clone(), sent, &options, deadline, false);
+                Opened::Redirect(
+                    response,
+                    Paused {
+                        engine,
+                        options,
+                        hops,
+                        status,
+                        next,
+                    },
+                )
+            }
+        })
+    };
+    bridge::spawn_for_loop(py, "open", work, |py, result| match result {
+        Ok(Opened::Final(stream)) => Ok(Py::new(py, stream)?.into_any()),
+        Ok(Opened::Redirect(stream, paused)) => {
+            let location = paused.next.to_string();
+            let same_origin = crate::request::same_origin(paused.hops.url(), &paused.next);
+            let redirect = Redirect {
+                response: Py::new(py, stream)?,
+                location,
+                same_origin,
+                paused: std::sync::Mutex::new(Some(paused)),
+            };
+            Ok(Py::new(py, redirect)?.into_any())
+        }
+        Err(error) => Err(error.into_pyerr(py)),
+    })
+}
+
+/// `Client.open(url, **options)`: completes with a `StreamResponse` once the head has arrived,
+/// or with a `Redirect` at each redirect when `each_redirect=True`.
 pub fn start_open<'py>(
     py: Python<'py>,
     engine: Arc<Engine>,
@@ -342,51 +535,12 @@ pub fn start_open<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = url_text(url)?;
     let options = RequestOptions::from_kwargs(py, kwargs)?;
+    let each_redirect = match kwargs.take("each_redirect")? {
+        Some(flag) => flag.extract::<bool>()?,
+        None => false,
+    };
     kwargs.finish("Client.open")?;
     let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
-    let url_text = url.to_string();
-    let work = async move {
-        let started = Instant::now();
-        let deadline = options
-            .timeout
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .and_then(|d| started.checked_add(d));
-        let mut sent = bounded(
-            &engine,
-            options.timeout,
-            &url_text,
-            send(&engine, &options, url),
-        )
-        .await?;
-        let head = Head::take(&mut sent);
-        let mut body = Body {
-            reader: BodyReader::new(sent.response, &head.headers, options.decompress, &head.url),
-            _permits: sent.permits,
-            read: 0,
-            prefetched: VecDeque::new(),
-            finished: false,
-            failed: None,
-        };
-        body.prefetch(&head.url, &engine);
-        Ok(StreamResponse {
-            content_length: head
-                .headers
-                .get(reqwest::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok()),
-            head,
-            body: Arc::new(Mutex::new(Some(body))),
-            engine,
-            max_body_size: options.max_body_size,
-            timeout: options.timeout,
-            deadline,
-            stop: CancellationToken::new(),
-            closed: AtomicBool::new(false),
-            headers: PyOnceLock::new(),
-        })
-    };
-    bridge::spawn_for_loop(py, "open", work, |py, result| match result {
-        Ok(stream) => Ok(Py::new(py, stream)?.into_any()),
-        Err(error) => Err(error.into_pyerr(py)),
-    })
+    let hops = Hops::new(&options, url);
+    open_hops(py, engine, Arc::new(options), hops, each_redirect)
 }

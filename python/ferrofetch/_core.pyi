@@ -131,6 +131,26 @@ class StreamResponse:
         """True once the whole body has been received (or released)."""
 
 @final
+class Redirect:
+    """A redirect met by ``Client.open(..., each_redirect=True)``: the request waits here until
+    ``follow()``, so that a cookie jar can see the hop."""
+
+    @property
+    def response(self) -> StreamResponse:
+        """The redirect's own response (head only; its body is not read)."""
+    @property
+    def location(self) -> str:
+        """Where it leads; the request's fragment is kept when the Location has none."""
+    @property
+    def same_origin(self) -> bool:
+        """Whether it stays on the scheme, host and port of the redirect's URL."""
+    def follow(self, cookie: str | None = None) -> Pending[StreamResponse | Redirect]:
+        """Send the next hop with ``cookie`` as its ``Cookie`` header (``None``: none).
+
+        Raises ``TooManyRedirects`` once ``max_redirects`` have been followed.
+        """
+
+@final
 class Client:
     """A connection pool with its settings. The module-level functions share a default one."""
 
@@ -154,8 +174,14 @@ class Client:
     ) -> Client: ...
     def fetch(self, url: str, **options: Any) -> Pending[Response]: ...
     def fetch_all(self, urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
-    def open(self, url: str, **options: Any) -> Pending[StreamResponse]:
-        """Send the request and complete once the response head has arrived."""
+    def open(self, url: str, **options: Any) -> Pending[StreamResponse | Redirect]:
+        """Send the request and complete once the response head has arrived.
+
+        Takes ``fetch``'s request options, ``skip_auto_headers`` and ``content_type``, and
+        connection settings of the request's own (``verify``, ``ca_pem``, ``connect_timeout``,
+        ``read_timeout``, ``proxy``, ``trust_env``), which select another pool of this client
+        made for them. With ``each_redirect=True`` a redirect completes as a ``Redirect``.
+        """
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
