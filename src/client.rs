@@ -370,7 +370,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "fetch", || {
             let kwargs = Kwargs::new(options);
-            crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+            crate::request::start_fetch(py, self.engine_for(&kwargs)?, url, &kwargs, "Client.fetch")
         })
     }
 
@@ -383,7 +383,13 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "fetch_all", || {
             let kwargs = Kwargs::new(options);
-            crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
+            crate::fetch_all::start_fetch_all(
+                py,
+                self.engine_for(&kwargs)?,
+                urls,
+                &kwargs,
+                "Client.fetch_all",
+            )
         })
     }
 

@@ -11,14 +11,15 @@ use pyo3::types::PyString;
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_ENCODING,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION, CONTENT_ENCODING,
     CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    USER_AGENT,
 };
 use reqwest::{Method, StatusCode, Url};
 
 use crate::body::ReceivedBody;
 use crate::bridge;
-use crate::client::{ClientConfig, Engine, Http2Mode, LimitPermits};
+use crate::client::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_AGENT};
 use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::options::{Kwargs, RequestOptions};
@@ -37,6 +38,8 @@ pub struct Sent {
     pub method: Method,
     pub started: Instant,
     pub permits: LimitPermits,
+    /// What the hop sent, kept when `Hops::keep_sent_headers` asks for it.
+    pub sent_headers: Option<HeaderMap>,
 }
 
 /// The moment a total timeout of `seconds` ends, counted from `from`; `None`: no limit.
@@ -104,6 +107,8 @@ pub struct Hops {
     pub started: Instant,
     /// The end of the total timeout, shared by every hop and the body.
     pub deadline: Option<Instant>,
+    /// Keep each hop's headers for the response (a session's `request_info`).
+    pub keep_sent_headers: bool,
 }
 
 impl Hops {
@@ -117,6 +122,7 @@ impl Hops {
             history: Vec::new(),
             started,
             deadline: deadline_after(started, options.timeout),
+            keep_sent_headers: false,
         };
         hops.take_credentials();
         hops
@@ -151,14 +157,16 @@ impl Hops {
         let timeouts = engine.config.timeouts();
         let url_text = self.url.as_str();
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
-        *request.headers_mut() = hop_headers(
+        let headers = hop_headers(
             &self.headers,
             &self.url,
             &self.method,
-            self.body.is_some(),
+            self.body.as_ref(),
             options,
             &engine.config,
         );
+        let sent_headers = self.keep_sent_headers.then(|| headers.clone());
+        *request.headers_mut() = headers;
         if let Some(body) = &self.body {
             match body.to_reqwest() {
                 Some(body) => *request.body_mut() = Some(body),
@@ -203,6 +211,7 @@ impl Hops {
             method: self.method.clone(),
             started: self.started,
             permits,
+            sent_headers,
         };
         Ok(match next {
             Some(next) => Step::Redirect { sent, next },
@@ -295,13 +304,14 @@ const BODYLESS_METHODS: [Method; 4] = [Method::GET, Method::HEAD, Method::OPTION
 /// What one hop sends: `Host` first (RFC 9112 §3.2), the headers given, then the automatic
 /// ones not given nor skipped: the body's `Content-Type` (`application/octet-stream` for a
 /// POST, PUT or PATCH that names none, as aiohttp does), `Content-Length: 0` for a method that
-/// carries a body but has none, and `Connection: close` on a pool that keeps no connection.
-/// `Accept`, `Accept-Encoding` and `User-Agent` are the pool's defaults (`client.rs`).
+/// carries a body but has none, the length of a body of bytes, `Connection: close` on a pool
+/// that keeps no connection, and `Accept`, `Accept-Encoding` (what `decoding.rs` undoes) and
+/// `User-Agent` (a skipped one is still added by reqwest as the pool's default).
 fn hop_headers(
     given: &HeaderMap,
     url: &Url,
     method: &Method,
-    has_body: bool,
+    body: Option<&RequestBody>,
     options: &RequestOptions,
     config: &ClientConfig,
 ) -> HeaderMap {
@@ -323,6 +333,22 @@ fn hop_headers(
     let auto = |name: &HeaderName| {
         !given.contains_key(name) && !options.skip_auto_headers.contains(name)
     };
+    if auto(&ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if auto(&ACCEPT_ENCODING) {
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static(crate::decoding::ACCEPT_ENCODING),
+        );
+    }
+    if auto(&USER_AGENT) {
+        let agent = config.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+        if let Ok(agent) = HeaderValue::from_str(agent) {
+            headers.insert(USER_AGENT, agent);
+        }
+    }
+    let has_body = body.is_some();
     if auto(&CONTENT_TYPE) {
         if let (true, Some(content_type)) = (has_body, &options.content_type) {
             headers.insert(CONTENT_TYPE, content_type.clone());
@@ -333,8 +359,16 @@ fn hop_headers(
             );
         }
     }
-    if !has_body && !BODYLESS_METHODS.contains(method) && !given.contains_key(CONTENT_LENGTH) {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    if !given.contains_key(CONTENT_LENGTH) {
+        match body {
+            Some(RequestBody::Bytes(bytes)) => {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            }
+            None if !BODYLESS_METHODS.contains(method) => {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+            _ => {}
+        }
     }
     if config.force_close && !given.contains_key(CONNECTION) {
         headers.insert(CONNECTION, HeaderValue::from_static("close"));

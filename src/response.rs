@@ -26,6 +26,8 @@ pub struct Head {
     pub headers: HeaderMap,
     pub history: Vec<String>,
     pub started: Instant,
+    /// The headers this hop sent, when the caller asked to see them (`Client.open`).
+    pub sent_headers: Option<HeaderMap>,
 }
 
 /// Header values parsed by hyper are views into the connection's read buffer; a kept response
@@ -64,6 +66,7 @@ impl Head {
             headers: detached(std::mem::take(response.headers_mut())),
             history: std::mem::take(&mut sent.history),
             started: sent.started,
+            sent_headers: sent.sent_headers.take(),
         }
     }
 

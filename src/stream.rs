@@ -226,6 +226,20 @@ impl StreamResponse {
         self.head.headers.contains_key(name)
     }
 
+    /// The headers the request sent for this response, as `(name, value)` pairs of text, when
+    /// it was opened with `each_redirect=True` (a session's); else `None`.
+    #[getter]
+    fn request_headers<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let Some(headers) = &self.head.sent_headers else {
+            return Ok(None);
+        };
+        let pairs: Vec<(&str, String)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), crate::headers::value_text(value)))
+            .collect();
+        PyList::new(py, pairs).map(Some)
+    }
+
     #[getter]
     fn http_version(&self) -> &'static str {
         self.head.http_version()
@@ -541,6 +555,7 @@ pub fn start_open<'py>(
     };
     kwargs.finish("Client.open")?;
     let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
-    let hops = Hops::new(&options, url);
+    let mut hops = Hops::new(&options, url);
+    hops.keep_sent_headers = each_redirect;
     open_hops(py, engine, Arc::new(options), hops, each_redirect)
 }

@@ -16,7 +16,7 @@ from yarl import URL
 
 from . import _core
 from ._body import request_body
-from ._headers import AUTHORIZATION, CONTENT_TYPE, COOKIE, add_auto_headers, merge_headers
+from ._headers import AUTHORIZATION, COOKIE, merge_headers
 from ._native import completion, translate_error
 from .cookiejar import cookie_header
 from .exceptions import ClientResponseError, InvalidUrlClientError, NonHttpUrlClientError
@@ -53,15 +53,16 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
     return_exceptions = bool(options.get("return_exceptions", False))
     body = await request_body(options.pop("data", None), options.pop("json", None), session.json_serialize)
     options["timeout"] = seconds_or_none(timeout.total)
+    if session._skip_folded:
+        options["skip_auto_headers"] = list(session._skip_folded)
 
     base = merge_headers(session.headers, request_headers)
     if body is not None:
         # Every URL gets the same body: a stream is read once, here.
         options["data"] = await body.collected()
-        if body.content_type and CONTENT_TYPE not in base:
-            base[CONTENT_TYPE] = body.content_type
-    add_auto_headers(base, session._skip_folded)
-    client = session._native_client(timeout, ssl, proxy, proxy_auth)
+        if body.content_type:
+            options["content_type"] = body.content_type
+    client = session._pool(options, timeout, ssl, proxy, proxy_auth)
 
     texts: list[str] = []
     groups: dict[_Credentials, list[int]] = {}
@@ -70,7 +71,7 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
             raise TypeError(f"a URL must be a str or yarl.URL, got {type(item).__name__}")
         extra: _Credentials = (None, None)
         try:
-            url = session._build_url(item)
+            text, url = session._request_url(item)
             valid = url.scheme in ("http", "https") and bool(url.raw_host)
         except (ValueError, TypeError):
             url, valid = URL(), False
@@ -79,7 +80,7 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
                 raise (NonHttpUrlClientError if url.scheme and url.raw_host else InvalidUrlClientError)(item)
             texts.append(str(item))
         else:
-            texts.append(str(url))
+            texts.append(text)
             extra = _credentials(session, url, base)
         groups.setdefault(extra, []).append(index)
 

@@ -1,8 +1,10 @@
 """One session request as aiohttp makes it (``session.get(...)`` and friends).
 
-The options are checked and the body and headers built once; then the request is sent on the
-session's native pool with ``Client.open(...)``, hop by hop when the response redirects (see
-``_redirects``), each hop with its own credentials, cookies and what is left of the total timeout.
+The options are checked and the body, headers, first cookies and credentials prepared here;
+then the whole request is one native call, ``Client.open(..., each_redirect=True)``: the core
+sends each hop (automatic headers, redirect rules, the total timeout on its clock). At a
+redirect it stops with a ``Redirect`` so that the session's cookie jar takes the hop's
+``Set-Cookie`` and chooses the next hop's ``Cookie``; ``Redirect.follow(cookie)`` goes on.
 """
 
 from __future__ import annotations
@@ -12,33 +14,32 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from multidict import CIMultiDict
+from yarl import URL
+
 from . import _core
 from ._body import Body, compress_body, request_body
 from ._headers import (
     AUTHORIZATION,
+    COOKIE,
     SET_COOKIE,
     LooseHeaders,
     StrOrURL,
-    folded_names,
-    hop_headers,
     merge_headers,
     request_info,
 )
 from ._native import translate_error
-from ._redirects import REDIRECT_STATUSES, Hop, follow
 from .auth import BasicAuth
 from .connector import SSLSetting
-from .cookiejar import LooseCookies
+from .cookiejar import LooseCookies, cookie_header
 from .exceptions import (
-    ClientPayloadError,
     ClientResponseError,
     InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
     TooManyRedirects,
 )
 from .response import ClientResponse
-from .timeouts import UNSET, Deadline, request_timeout
+from .timeouts import UNSET, request_timeout, seconds_or_none
 
 if TYPE_CHECKING:
     from .session import ClientSession, RaiseForStatus
@@ -50,6 +51,8 @@ _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 # Options aiohttp takes that ferrofetch refuses (when given anything but None).
 _UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares")
+# aiohttp puts a redirect without a target, the final response, in its own history too.
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 async def send_request(
@@ -113,14 +116,11 @@ async def send_request(
 
     all_headers = merge_headers(session.headers, headers)
     try:
-        url = session._build_url(str_or_url)
+        url_text, url = session._request_url(str_or_url, params)
     except (ValueError, TypeError) as e:
         raise InvalidUrlClientError(str_or_url) from e
-    if url.scheme not in ("http", "https", ""):
-        raise NonHttpUrlClientError(url)
-    skip = session._skip_folded
-    if skip_auto_headers:
-        skip = skip | folded_names(skip_auto_headers)
+    if url.scheme not in ("http", "https") or not url.raw_host:
+        raise (NonHttpUrlClientError if url.scheme and url.raw_host else InvalidUrlClientError)(str_or_url)
     if compress:
         if body is None:
             body = Body(b"", None)
@@ -131,33 +131,54 @@ async def send_request(
         all_headers["Content-Encoding"] = encoding
 
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
-    deadline = Deadline(real_timeout.total)
-    client = session._native_client(real_timeout, ssl, proxy, proxy_auth)
     if raise_for_status is None:
         raise_for_status = session.raise_for_status
-    connector = session.connector
-    force_close = connector is not None and connector.force_close
+    given_cookie = all_headers.get(COOKIE)
+    _first_credentials(session, url, auth, all_headers)
+    cookie = cookie_header(given_cookie, session._cookies_for(url, cookies))
+    if cookie is not None:
+        all_headers[COOKIE] = cookie
 
-    decompress = session.auto_decompress if auto_decompress is None else auto_decompress
-    hop = Hop(method.upper(), url, params, body, all_headers, auth, cookies, decompress)
+    options: dict[str, Any] = {
+        "method": method.upper(),
+        "headers": list(all_headers.items()),
+        "follow_redirects": allow_redirects,
+        "max_redirects": max_redirects,
+        "max_body_size": None,
+        "timeout": seconds_or_none(real_timeout.total),
+        "each_redirect": True,
+    }
+    client = session._pool(options, real_timeout, ssl, proxy, proxy_auth)
+    skip = session._skip_folded
+    if skip_auto_headers:
+        skip = skip | {name.lower() for name in skip_auto_headers}
+    if skip:
+        options["skip_auto_headers"] = list(skip)
+    if not (session.auto_decompress if auto_decompress is None else auto_decompress):
+        options["decompress"] = False
+    if body is not None:
+        options["data"] = body.content if body.stream is None else body.stream
+        if body.content_type:
+            options["content_type"] = body.content_type
+
     history: list[ClientResponse] = []
     resp: Optional[ClientResponse] = None
     try:
-        while True:
-            resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
-            # Checked in the core first, so headers are only converted for Python when needed.
-            if resp._stream.has_header("set-cookie"):
-                set_cookies = resp.headers.getall(SET_COOKIE, ())
-                session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
-            if resp.status not in REDIRECT_STATUSES or not allow_redirects:
-                break
+        opened = await _open(client.open(url_text, **options), url, method, all_headers, history)
+        while isinstance(opened, _core.Redirect):
+            hop = _response(session, opened.response)
+            history.append(hop)
+            _take_cookies(session, hop)
+            if not opened.same_origin:
+                given_cookie = None
+                cookies = None
+            target = URL(opened.location, encoded=True)
+            cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
+            opened = await _open(opened.follow(cookie), url, method, all_headers, history)
+        resp = _response(session, opened)
+        _take_cookies(session, resp)
+        if allow_redirects and resp.status in _REDIRECT_STATUSES:
             history.append(resp)
-            if max_redirects and len(history) >= max_redirects:
-                resp.close()
-                raise TooManyRedirects(history[0].request_info, tuple(history))
-            if not await follow(hop, resp, session.requote_redirect_url):
-                break  # a redirect status without a target is the final response
-
         resp._history = tuple(history)
         if callable(raise_for_status):
             await raise_for_status(resp)
@@ -170,49 +191,36 @@ async def send_request(
         raise
 
 
-async def _send_hop(
-    session: ClientSession,
-    hop: Hop,
-    client: _core.Client,
-    deadline: Deadline,
-    skip: frozenset[str],
-    force_close: bool,
-    history: list[ClientResponse],
-) -> ClientResponse:
-    """Send ``hop`` (the first request or the one after ``history``) and wait for its head."""
-    _settle_credentials(session, hop, redirected=bool(history))
-    request_url = hop.url.extend_query(hop.query) if hop.query else hop.url
-    sent = hop_headers(
-        hop.headers,
-        method=hop.method,
-        body=hop.body,
-        skip=skip,
-        force_close=force_close,
-        cookies=session._cookies_for(request_url, hop.cookies),
-        auth=hop.auth,
-    )
-    options: dict[str, Any] = {
-        "method": hop.method,
-        "headers": list(sent.items()),
-        "follow_redirects": False,
-        "max_body_size": None,
-    }
-    if not hop.decompress:
-        options["decompress"] = False
-    if hop.body is not None and hop.body.stream is not None:
-        if hop.body.streamed:
-            raise ClientPayloadError(
-                f"a streamed request body cannot be sent again (a redirect to {request_url} asked for it)"
-            )
-        hop.body.streamed = True
-        options["data"] = hop.body.stream
-    elif hop.body is not None:
-        options["data"] = hop.body.content
-    options["timeout"] = deadline.remaining()
+def _response(session: ClientSession, stream: _core.StreamResponse) -> ClientResponse:
+    url = URL(stream.url, encoded=True)
+    response_class = session._response_class
+    if response_class is ClientResponse:
+        # request_info built only if asked for.
+        return ClientResponse(stream.method, url, stream=stream, session=session)
+    info = request_info(url, stream.method, CIMultiDict(stream.request_headers or ()))
+    return response_class(stream.method, url, stream=stream, request_info=info, session=session)
+
+
+def _take_cookies(session: ClientSession, resp: ClientResponse) -> None:
+    # Checked in the core first, so headers are only converted for Python when needed.
+    if resp._stream.has_header("set-cookie"):
+        set_cookies = resp.headers.getall(SET_COOKIE, ())
+        session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
+
+
+async def _open(
+    pending: Any, url: URL, method: str, headers: CIMultiDict[str], history: list[ClientResponse]
+) -> Any:
+    """The native hop's result; its exceptions as aiohttp raises them, with ``request_info``
+    and ``history`` where aiohttp gives them."""
     try:
-        stream = await client.open(str(request_url.with_fragment(None)), **options)
+        return await pending
+    except TooManyRedirects as error:
+        error.request_info = history[0].request_info if history else request_info(url, method, headers)
+        error.history = tuple(history)
+        raise
     except ClientResponseError as error:
-        error.request_info = request_info(request_url, hop.method, sent)
+        error.request_info = request_info(url, method, headers)
         error.history = tuple(history)
         raise
     except asyncio.CancelledError:
@@ -222,29 +230,22 @@ async def _send_hop(
         if translated is error:
             raise
         raise translated from error
-    response_class = session._response_class
-    if response_class is ClientResponse:
-        # request_info built only if asked for.
-        return ClientResponse(hop.method, request_url, stream=stream, session=session, sent_headers=sent)
-    info = request_info(request_url, hop.method, sent)
-    return response_class(hop.method, request_url, stream=stream, request_info=info, session=session)
 
 
-def _settle_credentials(session: ClientSession, hop: Hop, *, redirected: bool) -> None:
-    """Take the credentials out of ``hop.url`` and choose what ``hop`` sends: ``auth=`` (first
-    hop only) or the URL's, else the session's ``auth`` for its origin."""
-    auth_from_url = BasicAuth.from_url(hop.url)
-    if auth_from_url is not None:
-        hop.url = hop.url.with_user(None)
-    if not hop.url.raw_host:
-        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(hop.url)
-    if not redirected and hop.auth is not None and auth_from_url is not None:
+def _first_credentials(
+    session: ClientSession, url: URL, auth: Optional[BasicAuth], headers: CIMultiDict[str]
+) -> None:
+    """``Authorization`` for the first hop: ``auth=``, else the session's ``auth`` for its
+    origin. Credentials in the URL are the core's (their UTF-8 octets, RFC 7617 §2.1), and
+    combine with neither, as in aiohttp."""
+    in_url = url.raw_user is not None or url.raw_password is not None
+    if in_url and auth is not None:
         raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-    if hop.auth is None or (redirected and auth_from_url is not None):
-        hop.auth = auth_from_url
-    if hop.auth is None:
-        hop.auth = session._default_auth_for(hop.url)
-    if hop.auth is not None and AUTHORIZATION in hop.headers:
+    if auth is None and not in_url:
+        auth = session._default_auth_for(url)
+    if (auth is not None or in_url) and AUTHORIZATION in headers:
         raise ValueError(
             "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
         )
+    if auth is not None:
+        headers[AUTHORIZATION] = auth.encode()

@@ -2,9 +2,9 @@
 
 The limits (``limit``, ``limit_per_host``), ``force_close`` and ``keepalive_timeout`` are the
 native pool's. TLS trust, timeouts to connect and to read, and the proxy are fixed per native
-pool, so the connector keeps one ``Client`` per combination a request asks for: requests that
-agree on them (the usual case: one per session) share connections, and the limits apply to each
-pool on its own.
+pool: a request that asks for others than its session's names them, and the native ``Client``
+picks (or makes) the pool for them. Requests that agree on them (the usual case: one pool per
+session) share connections, and the limits apply to each pool on its own.
 
 ``ssl`` is honoured as far as a native pool can be told: ``False`` (or an ``ssl.SSLContext``
 with ``verify_mode == CERT_NONE``) turns verification off; the CA certificates loaded into an
@@ -15,10 +15,7 @@ addition to the system roots. Client certificates, ciphers, protocol versions an
 
 from __future__ import annotations
 
-import hashlib
-import os
 import ssl as ssl_module
-import tempfile
 from collections.abc import Generator
 from typing import Any, Optional, Union
 
@@ -63,7 +60,9 @@ class BaseConnector:
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._closed = False
-        self._clients: dict[tuple[Any, ...], _core.Client] = {}
+        self._client: Optional[_core.Client] = None
+        # The pool settings the native client was made with (the first session's).
+        self._base_settings: dict[str, Any] = {}
         self._ssl: SSLSetting = True
         self._http2: Union[bool, str] = True
 
@@ -88,83 +87,50 @@ class BaseConnector:
     def close(self) -> _Noop:
         """Close every pool; requests still in flight fail with ``ClientConnectionError``."""
         self._closed = True
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
+        client, self._client = self._client, None
+        if client is not None:
             client.close()
         return _Noop()
 
-    def _ssl_settings(self, setting: SSLSetting) -> tuple[bool, Optional[bytes]]:
-        """``(verify, extra CA certificates as PEM)`` for a request's ``ssl`` value."""
+    def _ssl_options(self, setting: SSLSetting) -> dict[str, Any]:
+        """The native pool's ``verify`` and ``ca_pem`` (extra CA certificates, PEM bytes) for an
+        ``ssl`` value."""
         if setting is True or setting is None:
             setting = self._ssl
         if setting is True or setting is None:
-            return True, None
+            return {"verify": True, "ca_pem": None}
         if setting is False:
-            return False, None
+            return {"verify": False, "ca_pem": None}
         if isinstance(setting, ssl_module.SSLContext):
             if setting.verify_mode == ssl_module.CERT_NONE:
-                return False, None
+                return {"verify": False, "ca_pem": None}
             der_certs = setting.get_ca_certs(binary_form=True)
             if not der_certs:
-                return True, None
+                return {"verify": True, "ca_pem": None}
             pem = "".join(ssl_module.DER_cert_to_PEM_cert(der) for der in der_certs)
-            return True, pem.encode("ascii")
+            return {"verify": True, "ca_pem": pem.encode("ascii")}
         raise NotImplementedError(
             f"ssl={setting!r} is not supported by ferrofetch: pass True, False or an ssl.SSLContext"
         )
 
-    def _client(
-        self,
-        *,
-        ssl: SSLSetting,
-        connect_timeout: Optional[float],
-        read_timeout: Optional[float],
-        proxy: Optional[str],
-        trust_env: bool,
-    ) -> _core.Client:
-        """The native pool for these settings, made on first use."""
+    def _native_client(self, settings: dict[str, Any]) -> _core.Client:
+        """The native client, made on first use with ``settings`` (connect and read timeouts,
+        ``trust_env``) and the connector's own."""
         if self._closed:
             raise RuntimeError("Connector is closed.")
-        verify, ca_pem = self._ssl_settings(ssl)
-        ca_digest = hashlib.sha256(ca_pem).hexdigest() if ca_pem else None
-        key = (verify, ca_digest, connect_timeout, read_timeout, proxy, trust_env)
-        client = self._clients.get(key)
+        client = self._client
         if client is None:
-            client = self._make_client(verify, ca_pem, connect_timeout, read_timeout, proxy, trust_env)
-            self._clients[key] = client
+            client = self._client = _core.Client(
+                http2=self._http2,
+                pool_idle_timeout=self._keepalive_timeout,
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                force_close=self._force_close,
+                **self._ssl_options(True),
+                **settings,
+            )
+            self._base_settings = dict(settings)
         return client
-
-    def _make_client(
-        self,
-        verify: bool,
-        ca_pem: Optional[bytes],
-        connect_timeout: Optional[float],
-        read_timeout: Optional[float],
-        proxy: Optional[str],
-        trust_env: bool,
-    ) -> _core.Client:
-        options: dict[str, Any] = {
-            "verify": verify,
-            "http2": self._http2,
-            "connect_timeout": connect_timeout,
-            "read_timeout": read_timeout,
-            "pool_idle_timeout": self._keepalive_timeout,
-            "limit": self._limit,
-            "limit_per_host": self._limit_per_host,
-            "force_close": self._force_close,
-            "proxy": proxy,
-            "trust_env": trust_env,
-        }
-        if ca_pem is None:
-            return _core.Client(**options)
-        # The native client reads its CA bundle from a file, once, when it is built.
-        fd, path = tempfile.mkstemp(prefix="ferrofetch-ca-", suffix=".pem")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(ca_pem)
-            return _core.Client(ca_bundle=path, **options)
-        finally:
-            os.unlink(path)
 
 
 class TCPConnector(BaseConnector):

@@ -173,7 +173,9 @@ class ClientResponse:
         if info is None:
             assert self._sent is not None
             method, sent = self._sent
-            info = self._request_info = build_request_info(self._real_url, method, sent or CIMultiDict())
+            if sent is None:
+                sent = CIMultiDict(self._stream.request_headers or ())
+            info = self._request_info = build_request_info(self._real_url, method, sent)
             self._sent = None
         return info
 

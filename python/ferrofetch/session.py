@@ -1,10 +1,11 @@
 """``ClientSession`` and ``request``: aiohttp's client API on the native core.
 
-Every request of a session goes through one native ``ferrofetch.Client`` (the session
-connector's pool) with ``Client.open(...)``, which completes when the response head has arrived;
-the body is then pulled from Rust on demand (``resp.content``) or whole (``await resp.read()``).
-Redirects are followed here, hop by hop (see ``_redirects``), so the session's cookie jar sees
-every hop's ``Set-Cookie`` and sends the right cookies on the next one, as aiohttp does.
+Every request of a session is one native call on the session connector's ``ferrofetch.Client``,
+``Client.open(...)``, which completes when the response head has arrived (see ``_request``); the
+body is then pulled from Rust on demand (``resp.content``) or whole (``await resp.read()``).
+Redirects, the total timeout, automatic headers and the choice of a pool are the core's; at each
+redirect the core stops for the session's cookie jar, which sees every hop's ``Set-Cookie`` and
+chooses the next hop's cookies, as in aiohttp.
 """
 
 from __future__ import annotations
@@ -119,8 +120,7 @@ class ClientSession:
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class or ClientResponse
         self._resolve_charset = fallback_charset_resolver
-        # The native pool for the session's own settings, the one nearly every request uses.
-        self._usual_client: Optional[_core.Client] = None
+        self._pool_settings = _pool_settings(self._timeout, trust_env)
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if getattr(self, "_connector", None) is not None and not self.closed:
@@ -262,11 +262,35 @@ class ClientSession:
 
     # --- what a request uses -------------------------------------------------------------------
 
-    def _build_url(self, str_or_url: StrOrURL) -> URL:
-        url = URL(str_or_url)
+    def _request_url(self, str_or_url: StrOrURL, params: Any = None) -> tuple[str, URL]:
+        """The URL to send as text, and as a ``yarl.URL`` for the cookie jar and credentials.
+
+        A ``str`` is sent as given, byte for byte (RFC 3986 §6.2.2.2: decoding ``%2F`` or
+        ``%3F`` changes the resource; aiohttp re-quotes it); a relative one is joined to
+        ``base_url``. ``params`` are appended to the query, encoded as aiohttp encodes them,
+        before any fragment; what was given is left as is.
+        """
+        if isinstance(str_or_url, URL):
+            text = str(str_or_url)
+        elif isinstance(str_or_url, str):
+            text = str_or_url
+        else:
+            raise TypeError(f"a URL must be a str or yarl.URL, got {type(str_or_url).__name__}")
+        url = URL(text, encoded=True)
         if self._base_url is not None and not url.absolute:
-            return self._base_url.join(url)
-        return url
+            url = self._base_url.join(url)
+            text = str(url)
+        if params:
+            query = URL("").with_query(params).raw_query_string
+            if query:
+                before, hash_sign, fragment = text.partition("#")
+                separator = "" if before.endswith(("?", "&")) else "&" if "?" in before else "?"
+                text = before + separator + query + hash_sign + fragment
+                url = URL(text, encoded=True)
+        return text, url
+
+    def _build_url(self, str_or_url: StrOrURL) -> URL:
+        return self._request_url(str_or_url)[1]
 
     def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
         """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""
@@ -285,33 +309,47 @@ class ClientSession:
             selected.load(once.filter_cookies(url))
         return selected
 
-    def _native_client(
+    def _native_client(self) -> _core.Client:
+        """The connector's native client (made for this session's settings if it is the first)."""
+        if self._connector is None or self._connector.closed:
+            raise RuntimeError("Session is closed")
+        return self._connector._native_client(self._pool_settings)
+
+    def _pool(
         self,
+        options: dict[str, Any],
         timeout: ClientTimeout,
         ssl: SSLSetting,
         proxy: Optional[StrOrURL],
         proxy_auth: Optional[BasicAuth],
     ) -> _core.Client:
-        """The native pool for a request's settings (the session's proxy unless it names one)."""
-        if self._connector is None or self._connector.closed:
-            raise RuntimeError("Session is closed")
+        """The native client, with the connection settings of a request that differ from its
+        session's added to ``options`` (the core keeps a pool per combination)."""
+        client = self._native_client()
+        assert self._connector is not None
+        settings = (
+            self._pool_settings if timeout is self._timeout else _pool_settings(timeout, self._trust_env)
+        )
+        if settings != self._connector._base_settings:
+            options.update(settings)
+        if ssl is not True and ssl is not None:
+            options.update(self._connector._ssl_options(ssl))
         if proxy is None:
             proxy = self._default_proxy
         if proxy_auth is None:
             proxy_auth = self._default_proxy_auth
-        usual = timeout is self._timeout and (ssl is True or ssl is None) and proxy is None
-        if usual and self._usual_client is not None:
-            return self._usual_client
-        client = self._connector._client(
-            ssl=ssl,
-            connect_timeout=seconds_or_none(timeout.connect_timeout),
-            read_timeout=seconds_or_none(timeout.sock_read),
-            proxy=_proxy_url(proxy, proxy_auth),
-            trust_env=self._trust_env,
-        )
-        if usual:
-            self._usual_client = client
+        if proxy is not None:
+            options["proxy"] = _proxy_url(proxy, proxy_auth)
         return client
+
+
+def _pool_settings(timeout: ClientTimeout, trust_env: bool) -> dict[str, Any]:
+    """The native pool settings a session's timeouts and ``trust_env`` give."""
+    return {
+        "connect_timeout": seconds_or_none(timeout.connect_timeout),
+        "read_timeout": seconds_or_none(timeout.sock_read),
+        "trust_env": trust_env,
+    }
 
 
 def _proxy_url(proxy: Optional[StrOrURL], proxy_auth: Optional[BasicAuth]) -> Optional[str]:

@@ -9,7 +9,6 @@ aiohttp.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import warnings
 from typing import Any, Optional
@@ -91,23 +90,3 @@ def request_timeout(value: Any, default: ClientTimeout) -> ClientTimeout:
     if isinstance(value, ClientTimeout):
         return value
     return ClientTimeout(total=value)
-
-
-class Deadline:
-    """The end of a request's ``total`` timeout, which its redirects and body share."""
-
-    __slots__ = ("_at", "_loop")
-
-    def __init__(self, total: Optional[float]) -> None:
-        self._loop = asyncio.get_running_loop()
-        total = seconds_or_none(total)
-        self._at = None if total is None else self._loop.time() + total
-
-    def remaining(self) -> Optional[float]:
-        """Seconds left (``None``: no limit); ``asyncio.TimeoutError`` once none are."""
-        if self._at is None:
-            return None
-        left = self._at - self._loop.time()
-        if left <= 0:
-            raise asyncio.TimeoutError()
-        return left
