@@ -119,8 +119,10 @@ async def send_request(
         url_text, url = session._request_url(str_or_url, params)
     except (ValueError, TypeError) as e:
         raise InvalidUrlClientError(str_or_url) from e
-    if url.scheme not in ("http", "https") or not url.raw_host:
-        raise (NonHttpUrlClientError if url.scheme and url.raw_host else InvalidUrlClientError)(str_or_url)
+    if url.scheme not in ("http", "https", ""):
+        raise NonHttpUrlClientError(str_or_url)
+    if not url.raw_host:
+        raise InvalidUrlClientError(str_or_url)
     if compress:
         if body is None:
             body = Body(b"", None)
@@ -169,6 +171,7 @@ async def send_request(
             hop = _response(session, opened.response)
             history.append(hop)
             _take_cookies(session, hop)
+            hop.release()
             if not opened.same_origin:
                 given_cookie = None
                 cookies = None

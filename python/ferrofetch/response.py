@@ -259,17 +259,6 @@ class ClientResponse:
     async def wait_for_close(self) -> None:
         self.release()
 
-    async def _release_redirect(self) -> None:
-        """Release a redirect hop, reading a small body first so its connection can be reused."""
-        self._mark_released()
-        length = self._stream.content_length
-        if length is not None and length <= _DRAIN_LIMIT and self.method != "HEAD":
-            try:
-                await asyncio.wait_for(completion(self._stream.read_all()), _DRAIN_SECONDS)
-            except Exception:
-                pass
-        self._stream.close()
-
     async def read(self) -> bytes:
         """The whole body (kept: later calls return it while the response is not released)."""
         if self._body is None:

@@ -58,8 +58,12 @@ async def test_head_does_not_follow_by_default(httpbin: Any) -> None:
     assert await same(scenario) == (302, 200, 1)
 
 
-@pytest.mark.parametrize(("max_redirects", "hops"), [(3, 2), (3, 3), (3, 5), (1, 1)])
+@pytest.mark.parametrize(("max_redirects", "hops"), [(3, 2), (3, 3), (3, 5), (1, 1), (0, 1)])
 async def test_max_redirects(httpbin: Any, max_redirects: int, hops: int) -> None:
+    """``max_redirects=N`` follows N redirects and raises at the next one, with every redirect
+    response in ``history``; 0 follows none. aiohttp raises at the N-th redirect already, and
+    reads 0 as "no limit" (a loop then never ends; RFC 9110 §15.4 asks clients to detect them)."""
+
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
             try:
@@ -75,7 +79,20 @@ async def test_max_redirects(httpbin: Any, max_redirects: int, hops: int) -> Non
                     str(error.request_info.url),
                 )
 
-    await same(scenario)
+    results = await run_both(scenario)
+    first = httpbin.url + f"/redirect/{hops}"
+    if hops <= max_redirects:
+        assert results["ferrofetch"] == ("ok", 200, hops)
+    else:
+        statuses = [302] * (max_redirects + 1)
+        assert results["ferrofetch"] == ("TooManyRedirects", True, statuses, first)
+    if 0 < hops < max_redirects:
+        assert results["aiohttp"] == results["ferrofetch"]
+    elif max_redirects:
+        statuses = [302] * max_redirects
+        assert results["aiohttp"] == ("TooManyRedirects", True, statuses, first)
+    else:
+        assert results["aiohttp"] == ("ok", 200, hops)
 
 
 async def test_redirect_loop(http_server: Any) -> None:
