@@ -100,7 +100,11 @@ impl ClientConfig {
             .ca_bundle
             .iter()
             .map(|path| Ok((format!("{path:?}"), std::fs::read(path)?)))
-            .chain(self.ca_pem.iter().map(|pem| Ok(("ca_pem".to_owned(), pem.clone()))))
+            .chain(
+                self.ca_pem
+                    .iter()
+                    .map(|pem| Ok(("ca_pem".to_owned(), pem.clone()))),
+            )
             .collect::<PyResult<Vec<_>>>()?;
         for (path, pem) in bundles {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
@@ -321,12 +325,18 @@ impl Client {
         {
             return Ok(engine.clone());
         }
-        let stale = variants.iter().any(|(made_in, _, _)| *made_in != generation);
+        let stale = variants
+            .iter()
+            .any(|(made_in, _, _)| *made_in != generation);
         if stale {
             // After fork: the parent's pools belong to runtime threads the child does not have.
             std::mem::forget(std::mem::take(&mut *variants));
         }
-        let engine = Arc::new(Engine::new(config.clone(), self.limit, self.limit_per_host)?);
+        let engine = Arc::new(Engine::new(
+            config.clone(),
+            self.limit,
+            self.limit_per_host,
+        )?);
         variants.push((generation, config, engine.clone()));
         Ok(engine)
     }

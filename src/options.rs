@@ -349,7 +349,9 @@ impl ClientConfig {
             config.ca_pem = pem.extract()?;
         }
         if kwargs.contains("connect_timeout")? {
-            config.connect_timeout = kwargs.take_seconds("connect_timeout", None)?.map(f64::to_bits);
+            config.connect_timeout = kwargs
+                .take_seconds("connect_timeout", None)?
+                .map(f64::to_bits);
         }
         if kwargs.contains("read_timeout")? {
             config.read_timeout = kwargs.take_seconds("read_timeout", None)?.map(f64::to_bits);

@@ -5,15 +5,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use percent_encoding::percent_decode_str;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use base64::Engine as _;
-use percent_encoding::percent_decode_str;
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION, CONTENT_ENCODING,
-    CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
-    USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
+    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION,
+    TRANSFER_ENCODING, USER_AGENT,
 };
 use reqwest::{Method, StatusCode, Url};
 
@@ -23,8 +23,8 @@ use crate::client::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_
 use crate::decoding::BodyReader;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::options::{Kwargs, RequestOptions};
-use crate::upload::RequestBody;
 use crate::response::{Head, Response};
+use crate::upload::RequestBody;
 
 /// Longer than any real request; keeps `Instant + timeout` from overflowing.
 const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -330,9 +330,8 @@ fn hop_headers(
         }
         headers.append(name, value.clone());
     }
-    let auto = |name: &HeaderName| {
-        !given.contains_key(name) && !options.skip_auto_headers.contains(name)
-    };
+    let auto =
+        |name: &HeaderName| !given.contains_key(name) && !options.skip_auto_headers.contains(name);
     if auto(&ACCEPT) {
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
     }

@@ -18,10 +18,10 @@ use crate::body::ReceivedBody;
 use crate::bridge;
 use crate::client::{Engine, LimitPermits};
 use crate::decoding::BodyReader;
+use crate::errors::runtime_error;
 use crate::errors::{ErrorKind, FetchError, FetchResult};
 use crate::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::options::{Kwargs, RequestOptions};
-use crate::errors::runtime_error;
 use crate::pending::Pending;
 use crate::request::{bounded, bounded_until, check_body_size, url_text, Hops, Sent, Step};
 use crate::response::Head;
@@ -403,7 +403,7 @@ pub struct Redirect {
     response: Py<StreamResponse>,
     location: String,
     same_origin: bool,
-    paused: std::sync::Mutex<Option<Paused>>,
+    paused: std::sync::Mutex<Option<Box<Paused>>>,
 }
 
 struct Paused {
@@ -439,11 +439,7 @@ impl Redirect {
     #[pyo3(signature = (cookie=None))]
     fn follow<'py>(&self, py: Python<'py>, cookie: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "open", || {
-            let Some(mut paused) = self
-                .paused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
+            let Some(mut paused) = self.paused.lock().unwrap_or_else(|p| p.into_inner()).take()
             else {
                 return Err(runtime_error("this redirect was already followed"));
             };
@@ -472,7 +468,7 @@ impl Redirect {
 /// What `open_hops` completes with.
 enum Opened {
     Final(StreamResponse),
-    Redirect(StreamResponse, Paused),
+    Redirect(StreamResponse, Box<Paused>),
 }
 
 /// Sends the request's next hops up to a final response head, or up to the first redirect
@@ -502,22 +498,22 @@ fn open_hops<'py>(
         })
         .await?;
         Ok(match step {
-            Step::Final(sent) => {
-                Opened::Final(StreamResponse::opened(engine, sent, &options, deadline, true))
-            }
+            Step::Final(sent) => Opened::Final(StreamResponse::opened(
+                engine, sent, &options, deadline, true,
+            )),
             Step::Redirect { sent, next } => {
                 let status = sent.response.status();
                 let response =
                     StreamResponse::opened(engine.clone(), sent, &options, deadline, false);
                 Opened::Redirect(
                     response,
-                    Paused {
+                    Box::new(Paused {
                         engine,
                         options,
                         hops,
                         status,
                         next,
-                    },
+                    }),
                 )
             }
         })

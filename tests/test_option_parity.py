@@ -60,7 +60,9 @@ async def test_max_redirects(http_server: HttpServer, api: str, max_redirects: i
 
 
 @pytest.mark.parametrize("api", APIS)
-async def test_total_timeout_covers_redirects_and_names_the_value_set(http_server: HttpServer, api: str) -> None:
+async def test_total_timeout_covers_redirects_and_names_the_value_set(
+    http_server: HttpServer, api: str
+) -> None:
     """``timeout`` (seconds) bounds the whole request, redirects included, on one clock; the
     error is a ``TimeoutError`` whose message gives the value set."""
     url = http_server.url + "/redirect/3?delay=0.2"
@@ -87,7 +89,11 @@ async def test_headers_params_and_body(http_server: HttpServer, api: str) -> Non
     echoed = json.loads(body)
     headers = {k.lower(): v for k, v in echoed["headers"]}
     assert (status, echoed["method"], echoed["query"]) == (200, "POST", [["a", "1"], ["b", "2 3"]])
-    assert (headers["x-given"], headers["content-type"], echoed["body"]) == ("yes", "application/json", '{"k": "v"}')
+    assert (headers["x-given"], headers["content-type"], echoed["body"]) == (
+        "yes",
+        "application/json",
+        '{"k": "v"}',
+    )
 
 
 @pytest.mark.parametrize("api", APIS)

@@ -24,14 +24,14 @@ from .timeouts import UNSET, request_timeout, seconds_or_none
 
 if TYPE_CHECKING:
     from ._headers import StrOrURL
-    from .session import ClientSession
+    from ._session_view import SessionView
 
 __all__ = ["fetch_all"]
 
 _Credentials = tuple[Optional[str], Optional[str]]
 
 
-async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: dict[str, Any]) -> list[Any]:
+async def fetch_all(session: SessionView, urls: Iterable[StrOrURL], options: dict[str, Any]) -> list[Any]:
     """See :meth:`ClientSession.fetch_all`; ``options`` are its keyword arguments."""
     if session.closed:
         raise RuntimeError("Session is closed")
@@ -136,7 +136,7 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
     return results
 
 
-def _credentials(session: ClientSession, url: URL, base: CIMultiDict[str]) -> _Credentials:
+def _credentials(session: SessionView, url: URL, base: CIMultiDict[str]) -> _Credentials:
     """The Cookie and Authorization values for one URL of a batch (``None``: as in ``base``)."""
     cookie_value = cookie_header(base.get(COOKIE), session.cookie_jar.filter_cookies(url))
     if cookie_value == base.get(COOKIE):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from .response import ClientResponse
 
 if TYPE_CHECKING:
-    from .session import ClientSession
+    from ._session_view import ClosableSession
 
 
 class _RequestContextManager(Coroutine[Any, Any, ClientResponse]):
@@ -67,7 +67,7 @@ class _SessionRequestContextManager:
 
     __slots__ = ("_coro", "_resp", "_session")
 
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClosableSession) -> None:
         self._coro = coro
         self._resp: Optional[ClientResponse] = None
         self._session = session

@@ -8,7 +8,7 @@ Cancelling it aborts the request and closes its connection.
 import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine, Generator, Iterable
-from typing import Any, TypeVar, final
+from typing import Any, Literal, TypeVar, final, overload
 
 from multidict import CIMultiDictProxy
 
@@ -113,6 +113,9 @@ class StreamResponse:
     def content_length(self) -> int | None: ...
     @property
     def elapsed(self) -> float: ...
+    @property
+    def request_headers(self) -> list[tuple[str, str]] | None:
+        """What the request sent for this response (``each_redirect=True`` only), else None."""
     def take_complete_body(self) -> bytes | None:
         """The whole body if it has already arrived (small bodies come with the head), else None.
 
@@ -174,7 +177,12 @@ class Client:
     ) -> Client: ...
     def fetch(self, url: str, **options: Any) -> Pending[Response]: ...
     def fetch_all(self, urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
-    def open(self, url: str, **options: Any) -> Pending[StreamResponse | Redirect]:
+    @overload
+    def open(
+        self, url: str, *, each_redirect: Literal[False] = False, **options: Any
+    ) -> Pending[StreamResponse]: ...
+    @overload
+    def open(self, url: str, *, each_redirect: bool, **options: Any) -> Pending[StreamResponse | Redirect]:
         """Send the request and complete once the response head has arrived.
 
         Takes ``fetch``'s request options, ``skip_auto_headers`` and ``content_type``, and

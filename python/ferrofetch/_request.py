@@ -42,7 +42,7 @@ from .response import ClientResponse
 from .timeouts import UNSET, request_timeout, seconds_or_none
 
 if TYPE_CHECKING:
-    from .session import ClientSession, RaiseForStatus
+    from ._session_view import RaiseForStatus, SessionView
 
 __all__ = ["send_request"]
 
@@ -56,7 +56,7 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 async def send_request(
-    session: ClientSession,
+    session: SessionView,
     method: str,
     str_or_url: StrOrURL,
     *,
@@ -194,17 +194,20 @@ async def send_request(
         raise
 
 
-def _response(session: ClientSession, stream: _core.StreamResponse) -> ClientResponse:
+def _response(session: SessionView, stream: _core.StreamResponse) -> ClientResponse:
     url = URL(stream.url, encoded=True)
     response_class = session._response_class
     if response_class is ClientResponse:
         # request_info built only if asked for.
         return ClientResponse(stream.method, url, stream=stream, session=session)
     info = request_info(url, stream.method, CIMultiDict(stream.request_headers or ()))
-    return response_class(stream.method, url, stream=stream, request_info=info, session=session)
+    resp: ClientResponse = response_class(
+        stream.method, url, stream=stream, request_info=info, session=session
+    )
+    return resp
 
 
-def _take_cookies(session: ClientSession, resp: ClientResponse) -> None:
+def _take_cookies(session: SessionView, resp: ClientResponse) -> None:
     # Checked in the core first, so headers are only converted for Python when needed.
     if resp._stream.has_header("set-cookie"):
         set_cookies = resp.headers.getall(SET_COOKIE, ())
@@ -236,7 +239,7 @@ async def _open(
 
 
 def _first_credentials(
-    session: ClientSession, url: URL, auth: Optional[BasicAuth], headers: CIMultiDict[str]
+    session: SessionView, url: URL, auth: Optional[BasicAuth], headers: CIMultiDict[str]
 ) -> None:
     """``Authorization`` for the first hop: ``auth=``, else the session's ``auth`` for its
     origin. Credentials in the URL are the core's (their UTF-8 octets, RFC 7617 §2.1), and

@@ -7,7 +7,6 @@ with ``await resp.read()``/``text()``/``json()``. Releasing the response drops w
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import json as jsonlib
 import re
@@ -20,7 +19,7 @@ from yarl import URL
 
 from . import _core
 from ._headers import request_info as build_request_info
-from ._native import completion, translate_error
+from ._native import translate_error
 from .connector import BaseConnector, _Noop
 from .cookiejar import parse_set_cookie_headers
 from .exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
@@ -29,7 +28,7 @@ from .request_info import RequestInfo
 from .streams import StreamReader
 
 if TYPE_CHECKING:
-    from .session import ClientSession
+    from ._session_view import ResponseSession
 
 __all__ = ["CharsetResolver", "ClientResponse", "default_charset"]
 
@@ -102,7 +101,7 @@ class ClientResponse:
         *,
         stream: _core.StreamResponse,
         request_info: Optional[RequestInfo] = None,
-        session: Optional[ClientSession] = None,
+        session: Optional[ResponseSession] = None,
         sent_headers: Optional[CIMultiDict[str]] = None,
     ) -> None:
         """``request_info``, or else the headers sent (``sent_headers``, not modified afterwards):

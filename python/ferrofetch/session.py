@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from http.cookies import BaseCookie
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -25,6 +25,7 @@ from . import _bulk, _core
 from ._context import _RequestContextManager, _SessionRequestContextManager
 from ._headers import LooseHeaders, StrOrURL, folded_names
 from ._request import send_request
+from ._session_view import RaiseForStatus
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
 from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
@@ -33,8 +34,6 @@ from .response import CharsetResolver, ClientResponse, default_charset
 from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
 
 __all__ = ["ClientSession", "request"]
-
-RaiseForStatus = Union[bool, Callable[[ClientResponse], Awaitable[None]]]
 
 
 class ClientSession:
@@ -288,9 +287,6 @@ class ClientSession:
                 text = before + separator + query + hash_sign + fragment
                 url = URL(text, encoded=True)
         return text, url
-
-    def _build_url(self, str_or_url: StrOrURL) -> URL:
-        return self._request_url(str_or_url)[1]
 
     def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
         """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""
