@@ -11,10 +11,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
-use crate::body::ReceivedBody;
-use crate::errors::exception_class;
-use crate::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::request::Sent;
+use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::request::error::exception_class;
+use crate::request::send::Sent;
+use crate::response::body::ReceivedBody;
 
 /// Everything known once the response head has arrived.
 pub struct Head {

@@ -14,13 +14,13 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
-use crate::body::ReceivedBody;
-use crate::bridge;
-use crate::client::{Engine, LimitPermits};
-use crate::decoding::BodyReader;
-use crate::errors::{ErrorKind, FetchError, FetchResult};
-use crate::options::{Kwargs, RequestOptions};
-use crate::response::{Head, Response};
+use crate::engine::pool::{Engine, LimitPermits};
+use crate::py::options::{Kwargs, RequestOptions};
+use crate::py::response::{Head, Response};
+use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::response::body::ReceivedBody;
+use crate::response::decoding::BodyReader;
+use crate::runtime::bridge;
 
 /// Longer than any real request; keeps `Instant + timeout` from overflowing.
 const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -164,7 +164,7 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 hop_headers.remove(name);
             }
         }
-        history.push(crate::errors::redact(url.as_str()));
+        history.push(crate::request::error::redact(url.as_str()));
         url = next;
     }
 }
@@ -181,7 +181,7 @@ fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> 
         | StatusCode::PERMANENT_REDIRECT => response
             .headers()
             .get(LOCATION)
-            .map(crate::headers::value_text),
+            .map(crate::py::headers::value_text),
         _ => None,
     }
 }

@@ -17,7 +17,7 @@ use pyo3::types::PyDict;
 use tokio::runtime::Builder;
 use tokio::sync::{oneshot, Notify};
 
-use crate::errors::runtime_error;
+use crate::request::error::runtime_error;
 
 const WORKER_THREADS_ENV: &str = "FERROFETCH_WORKER_THREADS";
 /// getaddrinfo runs on the blocking pool; unbounded, a burst of DNS lookups grows it to hundreds
@@ -214,7 +214,7 @@ pub fn _after_fork_in_child() {
     if let Some(engine) = state.engine.take() {
         std::mem::forget(engine);
     }
-    crate::client::forget_shared_clients();
+    crate::engine::pool::forget_shared_clients();
 }
 
 /// `atexit`: stop the runtime so no request outlives the interpreter.

@@ -16,9 +16,9 @@ use pyo3::types::PyDict;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::errors::{runtime_error, TimeoutSettings};
-use crate::options::Kwargs;
-use crate::pending::Pending;
+use crate::py::options::Kwargs;
+use crate::py::pending::Pending;
+use crate::request::error::{runtime_error, TimeoutSettings};
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
 /// A bound on distinct option combinations kept alive by the module-level functions.
@@ -65,17 +65,19 @@ impl ClientConfig {
 
     fn build(&self) -> PyResult<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
-            // Redirects are followed by ferrofetch (request.rs): per-request limits, history and
+            // Redirects are followed by ferrofetch (request/send.rs): per-request limits, history and
             // credential stripping need it.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-            // What decoding.rs undoes; a request's own Accept-Encoding replaces it.
+            // What response/decoding.rs undoes; a request's own Accept-Encoding replaces it.
             .default_headers(reqwest::header::HeaderMap::from_iter([(
                 reqwest::header::ACCEPT_ENCODING,
-                reqwest::header::HeaderValue::from_static(crate::decoding::ACCEPT_ENCODING),
+                reqwest::header::HeaderValue::from_static(
+                    crate::response::decoding::ACCEPT_ENCODING,
+                ),
             )]))
             .tcp_nodelay(true)
-            .retry(crate::retry::policy())
+            .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {
             builder = builder.connect_timeout(Duration::from_secs_f64(t));
@@ -140,7 +142,7 @@ impl ClientConfig {
             {
                 return Err(PyValueError::new_err(format!(
                     "proxy {:?}: the scheme must be http, https, socks5 or socks5h",
-                    crate::errors::redact(proxy)
+                    crate::request::error::redact(proxy)
                 )));
             }
             let proxy = reqwest::Proxy::all(proxy.as_str())
@@ -255,7 +257,7 @@ pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
 pub fn forget_shared_clients() {
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
     std::mem::forget(std::mem::take(&mut *shared));
-    crate::runtime::bump_generation();
+    crate::runtime::workers::bump_generation();
 }
 
 /// A connection pool of its own, with its settings (see `_core.pyi`).
@@ -274,7 +276,7 @@ impl Client {
         if self.closed.load(Ordering::Acquire) {
             return Err(runtime_error("this Client is closed"));
         }
-        let generation = crate::runtime::generation();
+        let generation = crate::runtime::workers::generation();
         let mut slot = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         match slot.as_ref() {
             Some((made_in, engine)) if *made_in == generation => Ok(engine.clone()),
@@ -314,7 +316,7 @@ impl Client {
         kwargs.finish("Client")?;
         let engine = Arc::new(Engine::new(config.clone(), limit, limit_per_host)?);
         Ok(Client {
-            engine: Mutex::new(Some((crate::runtime::generation(), engine))),
+            engine: Mutex::new(Some((crate::runtime::workers::generation(), engine))),
             config,
             limit,
             limit_per_host,
@@ -331,7 +333,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "fetch", || {
             let kwargs = Kwargs::new(options);
-            crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+            crate::request::send::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
         })
     }
 
@@ -344,7 +346,13 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "fetch_all", || {
             let kwargs = Kwargs::new(options);
-            crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
+            crate::py::fetch_all::start_fetch_all(
+                py,
+                self.engine()?,
+                urls,
+                &kwargs,
+                "Client.fetch_all",
+            )
         })
     }
 
@@ -357,7 +365,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "open", || {
             let kwargs = Kwargs::new(options);
-            crate::stream::start_open(py, self.engine()?, url, &kwargs)
+            crate::py::stream::start_open(py, self.engine()?, url, &kwargs)
         })
     }
 
@@ -399,7 +407,7 @@ pub fn fetch<'py>(
     Pending::deferring_errors(py, "fetch", || {
         let kwargs = Kwargs::new(options);
         let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::request::start_fetch(py, engine, url, &kwargs, "fetch")
+        crate::request::send::start_fetch(py, engine, url, &kwargs, "fetch")
     })
 }
 
@@ -414,6 +422,6 @@ pub fn fetch_all<'py>(
     Pending::deferring_errors(py, "fetch_all", || {
         let kwargs = Kwargs::new(options);
         let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
+        crate::py::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
     })
 }

@@ -35,7 +35,7 @@ impl RequestBody {
         if !data.hasattr(pyo3::intern!(py, "__aiter__"))? {
             return Ok(None);
         }
-        let Some(event_loop) = crate::bridge::running_loop(py)? else {
+        let Some(event_loop) = crate::runtime::bridge::running_loop(py)? else {
             return Err(PyRuntimeError::new_err(
                 "a streamed body (an async iterator) must be sent from a coroutine running on an event loop",
             ));

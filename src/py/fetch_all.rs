@@ -12,13 +12,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use reqwest::Url;
 
-use crate::bridge;
-use crate::client::Engine;
-use crate::errors::{FetchError, FetchResult};
-use crate::options::{batch_options, Kwargs, RequestOptions};
-use crate::request::{execute, url_text};
-use crate::response::Response;
-use crate::upload::RequestBody;
+use crate::engine::pool::Engine;
+use crate::py::options::{batch_options, Kwargs, RequestOptions};
+use crate::py::response::Response;
+use crate::request::error::{FetchError, FetchResult};
+use crate::request::send::{execute, url_text};
+use crate::request::upload::RequestBody;
+use crate::runtime::bridge;
 
 type Outcome = FetchResult<Response>;
 

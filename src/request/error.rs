@@ -206,7 +206,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         );
     }
 
-    if let Some(upload) = find_cause::<crate::upload::UploadError>(err) {
+    if let Some(upload) = find_cause::<crate::request::upload::UploadError>(err) {
         return (ErrorKind::Payload, upload.to_string());
     }
 

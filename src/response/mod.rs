@@ -1,0 +1,4 @@
+//! A response on its way in: the body as received and the Content-Encoding decoding layer.
+
+pub mod body;
+pub mod decoding;
