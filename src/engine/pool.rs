@@ -16,9 +16,10 @@ use pyo3::types::PyDict;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::py::errors::runtime_error;
 use crate::py::options::Kwargs;
 use crate::py::pending::Pending;
-use crate::request::error::{runtime_error, TimeoutSettings};
+use crate::request::error::TimeoutSettings;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
 /// A bound on distinct option combinations kept alive by the module-level functions.

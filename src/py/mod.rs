@@ -1,6 +1,7 @@
 //! The Python-facing side: the `#[pyclass]` faces (`Client`, `Response`, `StreamResponse`,
 //! `Pending`), option parsing, and the one mapping of engine errors to Python exceptions.
 
+pub mod errors;
 pub mod fetch_all;
 pub mod headers;
 pub mod options;

@@ -11,8 +11,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
+use crate::py::errors::exception_class;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::request::error::exception_class;
 use crate::request::send::Sent;
 use crate::response::body::ReceivedBody;
 

@@ -17,7 +17,7 @@ use pyo3::types::PyDict;
 use tokio::runtime::Builder;
 use tokio::sync::{oneshot, Notify};
 
-use crate::request::error::runtime_error;
+use crate::py::errors::runtime_error;
 
 const WORKER_THREADS_ENV: &str = "FERROFETCH_WORKER_THREADS";
 /// getaddrinfo runs on the blocking pool; unbounded, a burst of DNS lookups grows it to hundreds
