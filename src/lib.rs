@@ -19,7 +19,9 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use engine::pool::{fetch, fetch_all, Client};
+    use py::client::{fetch, fetch_all, Client};
+    #[pymodule_export]
+    use py::fork::_after_fork_in_child;
     #[pymodule_export]
     use py::pending::Pending;
     #[pymodule_export]
@@ -29,7 +31,7 @@ mod _core {
     #[pymodule_export]
     use py::stream::StreamResponse;
     #[pymodule_export]
-    use runtime::workers::{_after_fork_in_child, _shutdown, configure, runtime_info};
+    use runtime::workers::{_shutdown, configure, runtime_info};
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
