@@ -85,7 +85,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "fetch", || {
             let kwargs = Kwargs::new(options);
-            crate::request::send::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+            crate::py::fetch::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
         })
     }
 
@@ -159,7 +159,7 @@ pub fn fetch<'py>(
     Pending::deferring_errors(py, "fetch", || {
         let kwargs = Kwargs::new(options);
         let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::request::send::start_fetch(py, engine, url, &kwargs, "fetch")
+        crate::py::fetch::start_fetch(py, engine, url, &kwargs, "fetch")
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod errors;
+pub mod fetch;
 pub mod fetch_all;
 pub mod fork;
 pub mod headers;

@@ -15,13 +15,14 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::pool::{Engine, LimitPermits};
+use crate::py::fetch::url_text;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::py::options::{Kwargs, RequestOptions};
-use crate::py::response::Head;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
-use crate::request::send::{bounded, check_body_size, send, url_text};
+use crate::request::send::{bounded, check_body_size, send};
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
+use crate::response::head::Head;
 use crate::runtime::bridge;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
