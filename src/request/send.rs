@@ -7,9 +7,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
-use pyo3::exceptions::PyTypeError;
-use pyo3::prelude::*;
-use pyo3::types::PyString;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
     CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION,
@@ -17,14 +14,13 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
-use crate::body::ReceivedBody;
-use crate::bridge;
-use crate::client::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_AGENT};
-use crate::decoding::BodyReader;
-use crate::errors::{ErrorKind, FetchError, FetchResult};
-use crate::options::{Kwargs, RequestOptions};
-use crate::response::{Head, Response};
-use crate::upload::RequestBody;
+use crate::engine::pool::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_AGENT};
+use crate::py::options::RequestOptions;
+use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::upload::RequestBody;
+use crate::response::body::ReceivedBody;
+use crate::response::decoding::BodyReader;
+use crate::response::head::{detached, Head};
 
 /// Longer than any real request; keeps `Instant + timeout` from overflowing.
 const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -48,6 +44,36 @@ pub fn deadline_after(from: Instant, seconds: Option<f64>) -> Option<Instant> {
         .unwrap_or(LONGEST_TIMEOUT)
         .min(LONGEST_TIMEOUT);
     from.checked_add(limit)
+}
+
+/// A finished request: its head, its whole body, and the time it took from the first send to
+/// the end of the body.
+pub struct Fetched {
+    pub head: Head,
+    pub body: ReceivedBody,
+    pub elapsed: Duration,
+}
+
+impl Head {
+    /// Moves the head out of a sent request (the headers are taken, not copied).
+    pub fn take(sent: &mut Sent) -> Head {
+        let response = &mut sent.response;
+        let reason = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+        Head {
+            url: sent.url.to_string(),
+            method: sent.method.clone(),
+            status: response.status(),
+            reason,
+            version: response.version(),
+            headers: detached(std::mem::take(response.headers_mut())),
+            history: std::mem::take(&mut sent.history),
+            started: sent.started,
+            sent_headers: sent.sent_headers.take(),
+        }
+    }
 }
 
 /// Runs `work` under the request's total timeout and the client's close signal.
@@ -263,7 +289,8 @@ impl Hops {
                 self.headers.remove(name);
             }
         }
-        self.history.push(crate::errors::redact(self.url.as_str()));
+        self.history
+            .push(crate::request::error::redact(self.url.as_str()));
         self.url = next;
         self.take_credentials();
         Ok(())
@@ -338,7 +365,7 @@ fn hop_headers(
     if auto(&ACCEPT_ENCODING) {
         headers.insert(
             ACCEPT_ENCODING,
-            HeaderValue::from_static(crate::decoding::ACCEPT_ENCODING),
+            HeaderValue::from_static(crate::response::decoding::ACCEPT_ENCODING),
         );
     }
     if auto(&USER_AGENT) {
@@ -398,7 +425,7 @@ fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> 
         | StatusCode::PERMANENT_REDIRECT => response
             .headers()
             .get(LOCATION)
-            .map(crate::headers::value_text),
+            .map(crate::py::headers::value_text),
         _ => None,
     }
 }
@@ -482,7 +509,7 @@ pub async fn execute(
     engine: Arc<Engine>,
     options: Arc<RequestOptions>,
     url: Url,
-) -> FetchResult<Response> {
+) -> FetchResult<Fetched> {
     let url_text = url.to_string();
     bounded(&engine, options.timeout, &url_text, async {
         let mut sent = send(&engine, &options, url).await?;
@@ -490,43 +517,13 @@ pub async fn execute(
         let mut reader =
             BodyReader::new(sent.response, &head.headers, options.decompress, &head.url);
         let body = read_body(&mut reader, options.max_body_size, &head.url, &engine).await?;
-        Ok(Response::new(head, body))
+        Ok(Fetched {
+            elapsed: head.started.elapsed(),
+            head,
+            body,
+        })
     })
     .await
-}
-
-/// The URL argument as text; anything but `str` is a `TypeError`.
-pub fn url_text(url: &Bound<'_, PyAny>) -> PyResult<String> {
-    match url.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "a URL must be a str, got {}",
-            url.get_type().name()?
-        ))),
-    }
-}
-
-/// `fetch(url, **options)`: one request, one future.
-pub fn start_fetch<'py>(
-    py: Python<'py>,
-    engine: Arc<Engine>,
-    url: &Bound<'py, PyAny>,
-    kwargs: &Kwargs<'py>,
-    function: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    let raw = url_text(url)?;
-    let options = RequestOptions::from_kwargs(py, kwargs)?;
-    kwargs.finish(function)?;
-    let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
-    bridge::spawn_for_loop(
-        py,
-        "fetch",
-        execute(engine, Arc::new(options), url),
-        |py, result| match result {
-            Ok(response) => Ok(Py::new(py, response)?.into_any()),
-            Err(error) => Err(error.into_pyerr(py)),
-        },
-    )
 }
 
 #[cfg(test)]

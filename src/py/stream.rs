@@ -14,17 +14,18 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::ReceivedBody;
-use crate::bridge;
-use crate::client::{Engine, LimitPermits};
-use crate::decoding::BodyReader;
-use crate::errors::runtime_error;
-use crate::errors::{ErrorKind, FetchError, FetchResult};
-use crate::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::options::{Kwargs, RequestOptions};
-use crate::pending::Pending;
-use crate::request::{bounded, bounded_until, check_body_size, url_text, Hops, Sent, Step};
-use crate::response::Head;
+use crate::engine::pool::{Engine, LimitPermits};
+use crate::py::errors::runtime_error;
+use crate::py::fetch::url_text;
+use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::py::options::{Kwargs, RequestOptions};
+use crate::py::pending::Pending;
+use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::send::{bounded, bounded_until, check_body_size, Hops, Sent, Step};
+use crate::response::body::ReceivedBody;
+use crate::response::decoding::BodyReader;
+use crate::response::head::Head;
+use crate::runtime::bridge;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
 /// costs no extra trip through the event loop.
@@ -235,7 +236,7 @@ impl StreamResponse {
         };
         let pairs: Vec<(&str, String)> = headers
             .iter()
-            .map(|(name, value)| (name.as_str(), crate::headers::value_text(value)))
+            .map(|(name, value)| (name.as_str(), crate::py::headers::value_text(value)))
             .collect();
         PyList::new(py, pairs).map(Some)
     }
@@ -481,7 +482,7 @@ fn open_hops<'py>(
     each_redirect: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let work = async move {
-        let url_text = crate::errors::redact(hops.url().as_str());
+        let url_text = crate::request::error::redact(hops.url().as_str());
         let deadline = hops.deadline;
         let step = bounded_until(&engine, deadline, options.timeout, &url_text, async {
             loop {
@@ -522,7 +523,7 @@ fn open_hops<'py>(
         Ok(Opened::Final(stream)) => Ok(Py::new(py, stream)?.into_any()),
         Ok(Opened::Redirect(stream, paused)) => {
             let location = paused.next.to_string();
-            let same_origin = crate::request::same_origin(paused.hops.url(), &paused.next);
+            let same_origin = crate::request::send::same_origin(paused.hops.url(), &paused.next);
             let redirect = Redirect {
                 response: Py::new(py, stream)?,
                 location,
