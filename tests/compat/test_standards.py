@@ -133,3 +133,26 @@ async def test_host_is_the_first_header_field(recorder: Recorder) -> None:
     await ferrofetch.fetch(recorder.url + "/", headers={"X-First": "1"})
     await ferrofetch.fetch_all([recorder.url + "/"], headers={"X-First": "1"})
     assert [r.headers[0][0].lower() for r in recorder.requests] == ["host", "host"]
+
+
+async def test_only_location_is_followed(recorder: Recorder) -> None:
+    """A redirect status with a ``URI`` header alone (HTTP/1.0 era, not in RFC 9110) is the final
+    response, on every API; aiohttp follows ``URI``."""
+
+    def reply(request: Any) -> Reply:
+        if request.target == "/start":
+            return Reply(status=302, reason="Found", headers=[("URI", "/end")], body=b"")
+        return Reply(body=b"end")
+
+    recorder.reply_for = reply
+
+    async def scenario(http: Any) -> Any:
+        resp = await _session_get(http, recorder.url + "/start")
+        return resp.status, str(resp.url)
+
+    results = await run_both(scenario)
+    assert results["ferrofetch"] == (302, recorder.url + "/start")
+    assert results["aiohttp"] == (200, recorder.url + "/end")
+    assert (await ferrofetch.fetch(recorder.url + "/start")).status == 302
+    (bulk,) = await ferrofetch.fetch_all([recorder.url + "/start"])
+    assert bulk.status == 302
