@@ -100,3 +100,11 @@ async def test_headers_params_and_body(http_server: HttpServer, api: str) -> Non
 async def test_redirect_turns_post_into_get(http_server: HttpServer, api: str) -> None:
     status, url, hops, body = await APIS[api](http_server.url + "/redirect/1", method="POST", data=b"x")
     assert (status, url, hops, body) == (200, http_server.url + "/redirect/0", 1, b"redirects done")
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_redirect_chain_reuses_one_connection(http_server: HttpServer, api: str) -> None:
+    """A small redirect body is read to its end, so the next hop reuses the connection."""
+    observed = await APIS[api](http_server.url + "/redirect/3")
+    assert observed[:3] == (200, http_server.url + "/redirect/0", 3)
+    assert http_server.stats.connections_accepted == 1

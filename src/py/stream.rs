@@ -352,7 +352,7 @@ impl StreamResponse {
 
 impl StreamResponse {
     /// The response of a hop whose head has arrived; its body is read on demand, or dropped
-    /// unread for a redirect hop handed to Python (its connection is then closed).
+    /// unread for a redirect hop handed to Python (`drain_small` has read a small one already).
     fn opened(
         engine: Arc<Engine>,
         mut sent: Sent,
@@ -489,7 +489,6 @@ fn open_hops<'py>(
                 match hops.send(&engine, &options).await? {
                     Step::Redirect { sent, next } if !each_redirect => {
                         let status = sent.response.status();
-                        // The redirect's own body is never read (nor decoded).
                         drop(sent);
                         hops.follow(&options, status, next)?;
                     }

@@ -227,6 +227,10 @@ impl Hops {
         let next = location
             .map(|location| redirect_target(&self.url, &location))
             .transpose()?;
+        let mut response = response;
+        if next.is_some() {
+            drain_small(&mut response).await;
+        }
         let sent = Sent {
             response,
             url: self.url.clone(),
@@ -317,9 +321,24 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             Step::Final(sent) => return Ok(sent),
             Step::Redirect { sent, next } => {
                 let status = sent.response.status();
-                // The redirect's own body is never read (nor decoded): a bomb in it costs nothing.
                 drop(sent);
                 hops.follow(options, status, next)?;
+            }
+        }
+    }
+}
+
+/// Reads a small redirect body to its end, so its connection goes back to the pool; a larger
+/// one, or one of unknown length, is left unread and its connection closed (a bomb in it costs
+/// nothing). Its bytes are not kept: a redirect's body is never handed out.
+async fn drain_small(response: &mut reqwest::Response) {
+    const DRAIN_LIMIT: u64 = 64 * 1024;
+    if response.content_length().is_some_and(|n| n <= DRAIN_LIMIT) {
+        let mut read = 0;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            read += chunk.len() as u64;
+            if read > DRAIN_LIMIT {
+                break;
             }
         }
     }
