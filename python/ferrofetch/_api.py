@@ -23,7 +23,8 @@ def fetch(url: str, **options: Any) -> Pending[Response]:
 
     Options: ``method``, ``headers``, ``data``, ``json``, ``params``, ``timeout`` (total seconds,
     default 300), ``connect_timeout`` (default 30), ``read_timeout``, ``follow_redirects``
-    (default True), ``max_redirects`` (default 10), ``max_body_size`` (default 128 MiB),
+    (default True), ``max_redirects`` (default 10: redirects followed at most, 0 follows
+    none), ``skip_auto_headers``, ``max_body_size`` (default 128 MiB),
     ``decompress`` (default True: undo ``Content-Encoding``), ``verify``, ``ca_bundle``,
     ``http2``. Raises a ``ClientError`` subclass on failure.
     """
