@@ -178,7 +178,8 @@ async def send_request(
             target = URL(opened.location, encoded=True)
             cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
             opened = await _open(opened.follow(cookie), url, method, all_headers, history)
-        resp = _response(session, opened)
+        # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
+        resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)
         if allow_redirects and resp.status in _REDIRECT_STATUSES:
             history.append(resp)
@@ -194,8 +195,11 @@ async def send_request(
         raise
 
 
-def _response(session: SessionView, stream: _core.StreamResponse) -> ClientResponse:
-    url = URL(stream.url, encoded=True)
+def _response(
+    session: SessionView, stream: _core.StreamResponse, url: Optional[URL] = None
+) -> ClientResponse:
+    if url is None:
+        url = URL(stream.url, encoded=True)
     response_class = session._response_class
     if response_class is ClientResponse:
         # request_info built only if asked for.
