@@ -130,6 +130,24 @@ pub struct RequestOptions {
 }
 
 impl RequestOptions {
+    /// A GET with every option at its default.
+    #[cfg(test)]
+    pub fn default_for_tests() -> Self {
+        RequestOptions {
+            method: Method::GET,
+            headers: HeaderMap::new(),
+            body: None,
+            params: Vec::new(),
+            timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+            follow_redirects: true,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
+            decompress: true,
+            skip_auto_headers: Vec::new(),
+            content_type: None,
+        }
+    }
+
     pub fn from_kwargs(py: Python<'_>, kwargs: &Kwargs<'_>) -> PyResult<Self> {
         let method_text: String = kwargs.take_as("method", "GET".to_owned())?;
         let method = Method::from_bytes(method_text.to_ascii_uppercase().as_bytes()).map_err(|_| {

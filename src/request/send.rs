@@ -159,7 +159,7 @@ impl Hops {
     }
 
     /// Credentials in the URL become `Authorization: Basic` of their percent-decoded octets
-    /// (UTF-8 as typed; RFC 7617 §2.1), and leave the URL.
+    /// (UTF-8 as typed; RFC 7617 §2.1), unless an `Authorization` is given, and leave the URL.
     fn take_credentials(&mut self) {
         if self.url.username().is_empty() && self.url.password().is_none() {
             return;
@@ -168,7 +168,10 @@ impl Hops {
         octets.push(b':');
         octets.extend(percent_decode_str(self.url.password().unwrap_or_default()));
         let encoded = base64::engine::general_purpose::STANDARD.encode(octets);
-        if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {encoded}")) {
+        if let (false, Ok(mut value)) = (
+            self.headers.contains_key(AUTHORIZATION),
+            HeaderValue::from_str(&format!("Basic {encoded}")),
+        ) {
             value.set_sensitive(true);
             self.headers.insert(AUTHORIZATION, value);
         }
@@ -599,6 +602,39 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::NonHttpRedirectUrl);
         let err = redirect_target(&base, "http://[::1").unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidRedirectUrl);
+    }
+
+    #[test]
+    fn a_location_without_fragment_inherits_the_request_s() {
+        let base = url("http://a.test/start#sec");
+        assert_eq!(
+            redirect_target(&base, "/end").unwrap().as_str(),
+            "http://a.test/end#sec"
+        );
+        assert_eq!(
+            redirect_target(&base, "/end#own").unwrap().as_str(),
+            "http://a.test/end#own"
+        );
+    }
+
+    #[test]
+    fn host_names_the_port_only_when_not_the_default() {
+        let host = |s: &str| host_value(&url(s)).unwrap();
+        assert_eq!(host("http://a.test/"), "a.test");
+        assert_eq!(host("http://a.test:80/"), "a.test");
+        assert_eq!(host("https://a.test:8443/"), "a.test:8443");
+        assert_eq!(host("http://[::1]:8080/"), "[::1]:8080");
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_utf8_basic_auth() {
+        let options = RequestOptions::default_for_tests();
+        let hops = Hops::new(&options, url("http://us%C3%A9r:p%C3%A4ss@a.test/"));
+        assert_eq!(hops.url().as_str(), "http://a.test/");
+        assert_eq!(
+            hops.headers.get(AUTHORIZATION).unwrap(),
+            "Basic dXPDqXI6cMOkc3M="
+        );
     }
 
     #[test]
