@@ -213,6 +213,9 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         };
     }
 
+    // The remaining kinds are hyper-util's `TunnelError` and `ConnectError` ("dns error"), which
+    // it does not export (0.1.21: `proxy::tunnel` and `connect::http` are private modules), so
+    // no cause can be matched by type: their fixed `Display` texts are the only signal.
     if chain.contains("tunnel error: proxy authorization required") {
         return (
             ErrorKind::ProxyStatus { status: 407 },
