@@ -34,7 +34,7 @@ mod _core {
     #[pymodule_export]
     use pending::Pending;
     #[pymodule_export]
-    use response::Response;
+    use response::{json_text, Response};
     #[pymodule_export]
     use runtime::{_after_fork_in_child, _shutdown, configure, runtime_info};
     #[pymodule_export]

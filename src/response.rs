@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
 use crate::body::ReceivedBody;
@@ -65,6 +65,23 @@ impl Head {
             history: std::mem::take(&mut sent.history),
             started: sent.started,
         }
+    }
+
+    /// The body's declared length: RFC 9110 §8.6 lets a list of identical values (`5, 5`, or
+    /// the same value on several lines) stand for that value; hyper frames the body by the same
+    /// rule and refuses differing values. `None` when absent or unreadable.
+    pub fn content_length(&self) -> Option<u64> {
+        let mut length = None;
+        for line in self.headers.get_all(CONTENT_LENGTH) {
+            for item in line.to_str().ok()?.split(',') {
+                let value: u64 = item.trim().parse().ok()?;
+                if length.is_some_and(|seen| seen != value) {
+                    return None;
+                }
+                length = Some(value);
+            }
+        }
+        length
     }
 
     pub fn reason(&self) -> String {
@@ -162,6 +179,20 @@ pub fn decode_text<'py>(
     }
 }
 
+/// A body as JSON text: decoded as `decode_text` does (strict), then one leading byte order mark
+/// dropped. RFC 8259 §8.1 lets a parser ignore it, and requests and httpx do; Python's `json`
+/// refuses it in a `str`. Every json path of ferrofetch goes through here.
+#[pyfunction]
+#[pyo3(signature = (body, encoding=None))]
+pub fn json_text<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyBytes>,
+    encoding: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    decode_text(py, body, encoding, "strict")?
+        .call_method1(pyo3::intern!(py, "removeprefix"), ("\u{feff}",))
+}
+
 #[pymethods]
 impl Response {
     #[getter]
@@ -256,9 +287,10 @@ impl Response {
         loads_kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let content = self.content(py)?;
+        let text = json_text(py, content.bind(py), self.head.charset().as_deref())?;
         py.import("json")?
             .getattr("loads")?
-            .call((content,), loads_kwargs)
+            .call((text,), loads_kwargs)
     }
 
     fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {
