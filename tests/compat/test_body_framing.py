@@ -8,9 +8,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import ferrofetch
 import pytest
 
-import ferrofetch
 from tests.servers import RawHandler, RawServer, reply
 
 from .conftest import Recorder, Reply

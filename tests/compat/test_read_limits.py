@@ -13,9 +13,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import ferrofetch
 import pytest
 
-import ferrofetch
 from tests.servers import RawHandler, RawServer, read_head
 
 from .support import outcome, run_both, same
@@ -225,7 +225,9 @@ async def _slow_upload() -> AsyncIterator[bytes]:
         yield b"0123456789"
 
 
-async def test_sock_read_starts_once_the_request_is_sent(raw_server: Callable[[RawHandler], RawServer]) -> None:
+async def test_sock_read_starts_once_the_request_is_sent(
+    raw_server: Callable[[RawHandler], RawServer],
+) -> None:
     """An upload of about 0.3 s under ``sock_read=0.1``: the read timeout waits for the request to
     be sent, then bounds the wait for the answer (aiohttp's ``sock_read``)."""
 
