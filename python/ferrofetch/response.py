@@ -35,7 +35,6 @@ __all__ = ["CharsetResolver", "ClientResponse", "default_charset"]
 
 CharsetResolver = Callable[["ClientResponse", bytes], str]
 
-CONTENT_LENGTH = istr("Content-Length")
 CONTENT_TYPE = istr("Content-Type")
 
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
@@ -247,7 +246,8 @@ class ClientResponse:
         self._closed = True
 
     def release(self) -> _Noop:
-        """Done with the response: unread body is dropped and later reads raise
+        """Done with the response: a body still coming is dropped with its connection, closed at
+        once (a pending read raises, as aiohttp's does), and later reads raise
         ``ClientConnectionError("Connection closed")``."""
         self._mark_released()
         self._stream.close()

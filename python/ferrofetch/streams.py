@@ -5,6 +5,10 @@ body of any size is read in bounded memory with ``read(n)``, ``readany()``, ``it
 and friends. ``read()`` with no size reads the rest in one native call. Once the core has the
 whole body (``StreamResponse.finished``), what is left of it is taken at once, without waiting,
 so ``at_eof()`` is true as soon as the last byte has been read.
+
+The total timeout bounds the whole exchange: while the body is still coming, no bytes are handed
+out once it has passed, not even those already buffered here (the native stream keeps the one
+deadline; aiohttp's timer fires regardless of where the bytes are too).
 """
 
 from __future__ import annotations
