@@ -219,6 +219,22 @@ async def test_a_pending_read_ends_when_the_response_is_released(streamer: Strea
     assert await same(scenario) == ("error", "ClientConnectionError")
 
 
+async def _answer_after_the_upload(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_head(reader)
+    while True:  # the chunked body, to its last chunk
+        size = int((await reader.readline()).split(b";")[0], 16)
+        await reader.readexactly(size + 2)
+        if size == 0:
+            break
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    await writer.drain()
+    await reader.read()
+
+
+async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read()
+
+
 async def _slow_upload() -> AsyncIterator[bytes]:
     for _ in range(5):
         await asyncio.sleep(0.06)
@@ -231,18 +247,7 @@ async def test_sock_read_starts_once_the_request_is_sent(
     """An upload of about 0.3 s under ``sock_read=0.1``: the read timeout waits for the request to
     be sent, then bounds the wait for the answer (aiohttp's ``sock_read``)."""
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        while True:  # the chunked body, to its last chunk
-            size = int((await reader.readline()).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        await writer.drain()
-        await reader.read()
-
-    url = raw_server(answer).url + "/upload"
+    url = raw_server(_answer_after_the_upload).url + "/upload"
 
     async def scenario(http: Any) -> Any:
         timeout = http.ClientTimeout(sock_read=0.1)
@@ -262,10 +267,7 @@ async def test_sock_read_still_bounds_the_wait_for_the_answer(
 ) -> None:
     """After the upload, an answer that does not come within ``sock_read`` times out."""
 
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
-    url = raw_server(never_answer).url + "/silent"
+    url = raw_server(_never_answer).url + "/silent"
 
     async def scenario(http: Any) -> Any:
         started = time.monotonic()
@@ -276,3 +278,20 @@ async def test_sock_read_still_bounds_the_wait_for_the_answer(
         return result, 0.4 <= elapsed < 1.5
 
     assert await same(scenario) == (("error", "SocketTimeoutError"), True)
+
+
+async def test_the_read_timeout_of_fetch_starts_once_the_request_is_sent(
+    raw_server: Callable[[RawHandler], RawServer],
+) -> None:
+    """The same rule on the native path: ``fetch(..., read_timeout=...)`` with a streamed upload
+    longer than the limit completes; a server silent after the upload still times out."""
+
+    url = raw_server(_answer_after_the_upload).url
+    response = await ferrofetch.fetch(url, method="POST", data=_slow_upload(), read_timeout=0.1, timeout=10)
+    assert (response.status, response.content) == (200, b"ok")
+
+    silent_url = raw_server(_never_answer).url
+    started = time.monotonic()
+    with pytest.raises(ferrofetch.SocketTimeoutError):
+        await ferrofetch.fetch(silent_url, method="POST", data=_slow_upload(), read_timeout=0.2, timeout=10)
+    assert 0.4 <= time.monotonic() - started < 1.5
