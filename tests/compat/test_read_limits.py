@@ -46,7 +46,7 @@ class Streamer:
         started = time.monotonic()
         try:
             while not eof.done() and time.monotonic() - started < STREAM_SECONDS:
-                writer.write(LINE * 2)  # faster than any reader below takes it
+                writer.write(LINE * 4)  # far faster than any reader below takes it
                 await writer.drain()
                 await asyncio.sleep(0.01)
         except ConnectionError:
