@@ -2,7 +2,7 @@
 read, ``sock_read`` starts once the request has been sent, and giving a response up (``release()``,
 leaving ``async with``, closing the session) closes its connection at once.
 
-The servers stream a body without end, 1,000 bytes every 10 ms, and note the moment they see the
+The servers stream a body without end, 4,000 bytes every 10 ms, and note the moment they see the
 client close the connection (end of file, or a write that fails).
 """
 
