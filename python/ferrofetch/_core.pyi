@@ -8,9 +8,12 @@ Cancelling it aborts the request and closes its connection.
 import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine, Generator, Iterable
-from typing import Any, TypeVar, final
+from typing import Any, Literal, TypeVar, final, overload
 
 from multidict import CIMultiDictProxy
+from typing_extensions import Unpack
+
+from .options import FetchOptions, RequestOptions
 
 _T = TypeVar("_T")
 
@@ -152,16 +155,66 @@ class Client:
         trust_env: bool = False,
         user_agent: str | None = None,
     ) -> Client: ...
-    def fetch(self, url: str, **options: Any) -> Pending[Response]: ...
-    def fetch_all(self, urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
-    def open(self, url: str, **options: Any) -> Pending[StreamResponse]:
+    def fetch(self, url: str, **options: Unpack[RequestOptions]) -> Pending[Response]:
+        """``ferrofetch.fetch`` on this pool: the request options only."""
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response]]: ...
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response | BaseException]]: ...
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: bool,
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response | BaseException]]: ...
+    def open(self, url: str, **options: Unpack[RequestOptions]) -> Pending[StreamResponse]:
         """Send the request and complete once the response head has arrived."""
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
 
-def fetch(url: str, **options: Any) -> Pending[Response]: ...
-def fetch_all(urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
+def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[False] = False,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[True],
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: bool,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
 def _after_fork_in_child() -> None: ...
 def _shutdown() -> None: ...
 
