@@ -3,15 +3,18 @@
 ``fetch(url, **options)`` takes :class:`FetchOptions`; a ``Client``'s methods take
 :class:`RequestOptions` (the pool's settings are fixed when the ``Client`` is made). A misspelt
 option is a type error under mypy or pyright, and a ``TypeError`` at run time. Use them to type a
-wrapper of your own::
+wrapper of your own:
 
-    from typing_extensions import Unpack
+```python
+from typing_extensions import Unpack
 
-    import ferrofetch
-    from ferrofetch.options import FetchOptions
+import ferrofetch
+from ferrofetch.options import FetchOptions
 
-    async def get_text(url: str, **options: Unpack[FetchOptions]) -> str:
-        return (await ferrofetch.fetch(url, **options)).text
+
+async def get_text(url: str, **options: Unpack[FetchOptions]) -> str:
+    return (await ferrofetch.fetch(url, **options)).text
+```
 
 Units: every timeout is in seconds (``None``: no limit), sizes are in bytes.
 """
