@@ -2,11 +2,10 @@
 
 It uses what aiohttp programs usually do: a session with a timeout and default headers, GET with
 query parameters, POST with JSON, redirects, ``raise_for_status``, streaming a body in chunks and
-catching ``ClientError``. The import line chooses the library, so the same program can run on
-both and print the same lines:
+catching ``ClientError``. Put ``import aiohttp`` back and it prints the same lines on aiohttp
+(``tests/test_examples.py`` runs it both ways and compares).
 
-    python examples/migrating_from_aiohttp.py            # ferrofetch
-    python examples/migrating_from_aiohttp.py aiohttp    # aiohttp itself, to compare
+    python examples/migrating_from_aiohttp.py
 
 The URLs point at ``FERROFETCH_BASE_URL`` (default ``http://127.0.0.1:8080``, which ``python
 examples/serve.py`` serves).
@@ -16,12 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 
-if sys.argv[1:] == ["aiohttp"]:
-    import aiohttp
-else:
-    import ferrofetch as aiohttp  # the migration: this line only
+import ferrofetch as aiohttp  # the migration: this line only, `import aiohttp` before
 
 BASE = os.environ.get("FERROFETCH_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 

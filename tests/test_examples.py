@@ -15,12 +15,14 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str, *args: str, base_url: str) -> str:
-    """Runs ``examples/<name>`` with FERROFETCH_BASE_URL set; returns its stdout, failing on exit != 0."""
+def run_example(name: str, *args: str, base_url: str, source: str | None = None) -> str:
+    """Runs ``examples/<name>`` (or ``source`` in its place) with FERROFETCH_BASE_URL set; returns
+    its stdout, failing on an exit status other than 0."""
     env = {**os.environ, "FERROFETCH_BASE_URL": base_url, "PYTHONFAULTHANDLER": "1"}
     env.pop("PYTHONWARNINGS", None)
+    program = [str(EXAMPLES / name)] if source is None else ["-c", source]
     process = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args],
+        [sys.executable, *program, *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,6 +5,9 @@ They return the core's ``Pending`` as it is: a coroutine to asyncio (``asyncio.r
 future to wait on, so an ``await`` needs no wrapper coroutine or ``asyncio.Future``.
 """
 
+# The package's own modules share the native module's private names by design.
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 from collections.abc import Iterable
