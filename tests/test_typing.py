@@ -21,7 +21,7 @@ async def main(client: ferrofetch.Client) -> None:
     await ferrofetch.fetch("http://127.0.0.1/", timeout="5")  # line 6: wrong type
     await client.fetch("http://127.0.0.1/", verify=False)  # line 7: a pool setting, not a request option
     await ferrofetch.fetch_all(["http://127.0.0.1/"], concurency=2)  # line 8: misspelt
-    await ferrofetch.fetch("http://127.0.0.1/", timeout=5, http2="force", headers={"A": "b"}, max_body_size=None)
+    await ferrofetch.fetch("http://127.0.0.1/", timeout=5, http2="force", headers={"A": "b"}, data=b"")
     plain = await ferrofetch.fetch_all(["http://127.0.0.1/"])
     reveal_type(plain)  # line 11
     mixed = await ferrofetch.fetch_all(["http://127.0.0.1/"], return_exceptions=True)
