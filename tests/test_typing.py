@@ -66,7 +66,7 @@ def test_pyright_rejects_misspelt_options(tmp_path: Path) -> None:
     basedpyright = shutil.which("basedpyright", path=str(Path(sys.executable).parent))
     if basedpyright is None:
         pytest.fail("basedpyright is not installed (it is in the test extra)")
-    output = check([basedpyright, "--pythonversion", "3.11"], tmp_path)
+    output = check([basedpyright, "--pythonpath", sys.executable, "--pythonversion", "3.11"], tmp_path)
     assert lines_with(output, "- error:") == {5, 6, 7, 8}, output
     reveals = {n: line for line in output.splitlines() for n in lines_with(line, "Type of")}
     assert "list[Response]" in reveals[11], output
