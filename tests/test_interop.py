@@ -121,7 +121,9 @@ async def upload() -> AsyncIterator[bytes]:
 
 
 @pytest.mark.parametrize("runner", [p for p in RUNNERS if "anyio" in str(p.id)])
-def test_anyio_cancel_scope_cancels_a_request(runner: Callable[[Scenario], None], http_server: HttpServer) -> None:
+def test_anyio_cancel_scope_cancels_a_request(
+    runner: Callable[[Scenario], None], http_server: HttpServer
+) -> None:
     async def scenario() -> None:
         started = time.monotonic()
         with anyio.move_on_after(0.3) as scope:
