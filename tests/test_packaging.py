@@ -11,10 +11,10 @@ the release profile.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
-import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +22,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))["package"]["version"]
+# The one place the version is written: [package] version in Cargo.toml (pyproject.toml has
+# `dynamic = ["version"]`, which maturin fills from it).
+_CARGO = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+_FOUND = re.search(r'^version = "([^"]+)"', _CARGO, re.MULTILINE)
+assert _FOUND is not None
+VERSION = _FOUND.group(1)
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -71,7 +76,9 @@ def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None, time
         env=env,
         check=False,
     )
-    assert process.returncode == 0, f"{command} exited {process.returncode}\n{process.stdout}\n{process.stderr}"
+    assert process.returncode == 0, (
+        f"{command} exited {process.returncode}\n{process.stdout}\n{process.stderr}"
+    )
     return process.stdout
 
 
