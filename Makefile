@@ -9,6 +9,8 @@ DOCS_EXAMPLES := build/docs-examples
 PYRIGHT_STRICT := python/ferrofetch/__init__.py python/ferrofetch/_api.py python/ferrofetch/_core.pyi \
 	python/ferrofetch/options.py examples $(DOCS_EXAMPLES)
 SOAK_REQUESTS ?= 100000
+# `make BUILD= docs` skips the build when the extension is already current (scripts/test does).
+BUILD ?= build
 FUZZ_SECONDS ?= 30
 
 .PHONY: help build lint format typecheck docs test examples wheel bench fuzz soak all
@@ -30,21 +32,21 @@ format: ## Rewrite Rust and Python sources in the house format (cargo fmt, ruff 
 	$(ENV) ruff check --fix --quiet python tests benchmarks examples
 	$(ENV) ruff format python tests benchmarks examples
 
-typecheck: build ## mypy --strict and stubtest; pyright strict (basedpyright) on the public API, examples, docs
+typecheck: $(BUILD) ## mypy --strict and stubtest; pyright strict (basedpyright) on the public API, examples, docs
 	$(ENV) rm -rf $(DOCS_EXAMPLES) && python -m tests.docs_blocks $(DOCS_EXAMPLES) > /dev/null
 	$(ENV) mypy
 	$(ENV) mypy examples $(DOCS_EXAMPLES)
 	$(ENV) python -m mypy.stubtest ferrofetch._core --allowlist .mypy-stubtest-allowlist
 	$(ENV) basedpyright $(PYRIGHT_STRICT)
 
-docs: build ## Build the documentation site into site/ (mkdocs build --strict)
+docs: $(BUILD) ## Build the documentation site into site/ (mkdocs build --strict)
 	$(ENV) NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
 
-test: build ## cargo test and pytest (PYTEST_ARGS="-k fetch_all -x" to choose)
+test: $(BUILD) ## cargo test and pytest (PYTEST_ARGS="-k fetch_all -x" to choose)
 	$(ENV) cargo test --quiet
 	$(ENV) python -m pytest $(PYTEST_ARGS)
 
-examples: build ## Run every script of examples/ against a loopback server
+examples: $(BUILD) ## Run every script of examples/ against a loopback server
 	$(ENV) python -m pytest -q tests/test_examples.py
 
 wheel: ## Build the abi3 wheel and sdist, install the wheel in a fresh venv, smoke-test it there
@@ -56,7 +58,7 @@ bench: ## The side-by-side benchmark (benchmarks/run: installs nginx, wrk and th
 fuzz: ## The Rust fuzz targets, FUZZ_SECONDS each (default 30)
 	scripts/fuzz $(FUZZ_SECONDS)
 
-soak: build ## SOAK_REQUESTS mixed requests; fails on leaked descriptors or growing memory
+soak: $(BUILD) ## SOAK_REQUESTS mixed requests; fails on leaked descriptors or growing memory
 	$(ENV) python scripts/soak --requests $(SOAK_REQUESTS)
 
 all: lint typecheck docs test soak fuzz ## Everything scripts/test runs
