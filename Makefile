@@ -3,11 +3,14 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 ENV := source scripts/_env.sh &&
-# What the type checkers read beyond the package: the examples and the docs' code blocks,
-# written out as modules by tests/docs_blocks.py.
+# What the type checkers read beyond mypy's own list (pyproject.toml): the examples and the docs'
+# code blocks, written out as modules by tests/docs_blocks.py.
 DOCS_EXAMPLES := build/docs-examples
+# pyright's strict mode holds for the public API's modules, these tests, the examples and the
+# docs' examples; the rest of the package and tests are checked by mypy --strict.
 PYRIGHT_STRICT := python/ferrofetch/__init__.py python/ferrofetch/_api.py python/ferrofetch/_core.pyi \
-	python/ferrofetch/options.py examples $(DOCS_EXAMPLES)
+	python/ferrofetch/options.py tests/docs_blocks.py tests/test_docs.py tests/test_examples.py \
+	tests/test_interop.py tests/test_packaging.py tests/test_typing.py examples $(DOCS_EXAMPLES)
 SOAK_REQUESTS ?= 100000
 # `make BUILD= docs` skips the build when the extension is already current (scripts/test does).
 BUILD ?= build

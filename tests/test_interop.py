@@ -170,16 +170,15 @@ def test_under_trio_a_clear_error_not_a_hang(
     assert time.monotonic() - started < 2
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda url: ferrofetch.fetch(url),
-        lambda url: ferrofetch.fetch_all([url]),
-        lambda url: ferrofetch.Client().fetch(url),
-        lambda url: ferrofetch.Client().open(url),
-    ],
-    ids=["fetch", "fetch_all", "Client.fetch", "Client.open"],
-)
+MADE_OUTSIDE_A_LOOP: dict[str, Callable[[str], ferrofetch.Pending[Any]]] = {
+    "fetch": lambda url: ferrofetch.fetch(url),
+    "fetch_all": lambda url: ferrofetch.fetch_all([url]),
+    "Client.fetch": lambda url: ferrofetch.Client().fetch(url),
+    "Client.open": lambda url: ferrofetch.Client().open(url),
+}
+
+
+@pytest.mark.parametrize("make", MADE_OUTSIDE_A_LOOP.values(), ids=MADE_OUTSIDE_A_LOOP.keys())
 def test_driven_with_no_running_loop_a_clear_error(
     make: Callable[[str], ferrofetch.Pending[Any]], loopback_server: ferrofetch.LoopbackServer
 ) -> None:
