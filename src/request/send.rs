@@ -17,7 +17,7 @@ use reqwest::{Method, StatusCode, Url};
 use crate::engine::pool::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_AGENT};
 use crate::py::options::RequestOptions;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
-use crate::request::upload::RequestBody;
+use crate::request::upload::{head_within, RequestBody};
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
 use crate::response::head::{detached, Head};
@@ -196,9 +196,13 @@ impl Hops {
         );
         let sent_headers = self.keep_sent_headers.then(|| headers.clone());
         *request.headers_mut() = headers;
+        let mut uploaded = None;
         if let Some(body) = &self.body {
             match body.to_reqwest() {
-                Some(body) => *request.body_mut() = Some(body),
+                Some((body, end)) => {
+                    *request.body_mut() = Some(body);
+                    uploaded = end;
+                }
                 None => {
                     return Err(FetchError::new(
                         ErrorKind::Payload,
@@ -208,10 +212,12 @@ impl Hops {
                 }
             }
         }
-        let response = engine
-            .http
-            .execute(request)
+        let read_timeout = timeouts
+            .read
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
+        let response = head_within(engine.http.execute(request), uploaded, read_timeout)
             .await
+            .ok_or_else(|| FetchError::read_timeout(url_text, &timeouts))?
             .map_err(|e| FetchError::from_send(&e, url_text, &timeouts))?;
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
