@@ -121,6 +121,7 @@ mod tests {
             headers,
             history: Vec::new(),
             started: Instant::now(),
+            sent_headers: None,
         }
     }
 
