@@ -19,7 +19,7 @@ import ferrofetch
 async def main(client: ferrofetch.Client) -> None:
     await ferrofetch.fetch("http://127.0.0.1/", timeuot=5)  # line 5: misspelt
     await ferrofetch.fetch("http://127.0.0.1/", timeout="5")  # line 6: wrong type
-    await client.fetch("http://127.0.0.1/", verify=False)  # line 7: a pool setting, not a request option
+    await client.fetch("http://127.0.0.1/", http2=False)  # line 7: fixed per Client, not per request
     await ferrofetch.fetch_all(["http://127.0.0.1/"], concurency=2)  # line 8: misspelt
     await ferrofetch.fetch("http://127.0.0.1/", timeout=5, http2="force", headers={"A": "b"}, data=b"")
     plain = await ferrofetch.fetch_all(["http://127.0.0.1/"])
