@@ -177,7 +177,7 @@ async def send_request(
                 cookies = None
             target = URL(opened.location, encoded=True)
             cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
-            opened = await _open(opened.follow(cookie), url, method, all_headers, history)
+            opened = await _open(opened.follow(cookie), target, hop.method, all_headers, history)
         # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
         resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)
