@@ -67,7 +67,7 @@ class Recorder:
 
     @property
     def url(self) -> str:
-        return self._server.url
+        return self._server.url_for("")
 
     @property
     def connections(self) -> int:

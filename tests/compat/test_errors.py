@@ -15,12 +15,13 @@ from tests.servers import (
     RawServer,
     close_after_head,
     close_at_once,
+    observe,
     read_head,
     refused_url,
     reply,
 )
 
-from .support import outcome, run_both, same
+from .support import run_both, same
 
 
 async def _get_and_read(http: Any, url: str, **kwargs: Any) -> Any:
@@ -78,7 +79,7 @@ async def test_misbehaving_servers(raw_server: Callable[..., RawServer], handler
     server = raw_server(handler)
 
     async def scenario(http: Any) -> Any:
-        return await outcome(_get_and_read(http, server.url + "/"))
+        return await observe(_get_and_read(http, server.url_for("/")))
 
     assert await same(scenario) == ("error", expected)
 
@@ -88,12 +89,12 @@ async def test_malformed_head_is_a_400_response_error(raw_server: Callable[..., 
 
     async def scenario(http: Any) -> Any:
         try:
-            await _get_and_read(http, server.url + "/x")
+            await _get_and_read(http, server.url_for("/x"))
         except http.ClientResponseError as error:
             return error.status, str(error.request_info.url), error.history
         return None
 
-    assert await same(scenario) == (400, server.url + "/x", ())
+    assert await same(scenario) == (400, server.url_for("/x"), ())
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ async def test_malformed_head_is_a_400_response_error(raw_server: Callable[..., 
 async def test_invalid_urls(url: str, expected: str) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(url))
+            return await observe(session.get(url))
 
     assert await same(scenario) == ("error", expected)
 
@@ -172,7 +173,7 @@ async def test_base_url_must_end_with_a_slash() -> None:
 
 async def test_timeout_argument_must_be_a_client_timeout() -> None:
     async def scenario(http: Any) -> Any:
-        return await outcome(_construct(http, timeout=5))
+        return await observe(_construct(http, timeout=5))
 
     assert await same(scenario) == ("error", "ValueError")
 
@@ -187,7 +188,7 @@ async def test_raise_for_status_session_and_request_level(httpbin: Any) -> None:
     async def scenario(http: Any) -> Any:
         results: list[Any] = []
         async with http.ClientSession(raise_for_status=True) as session:
-            results.append(await outcome(session.get(httpbin.url + "/status/500")))
+            results.append(await observe(session.get(httpbin.url + "/status/500")))
             async with session.get(httpbin.url + "/status/500", raise_for_status=False) as resp:
                 results.append(resp.status)
             async with session.get(httpbin.url + "/status/200") as resp:
@@ -214,7 +215,7 @@ async def test_raise_for_status_callable(httpbin: Any) -> None:
         async with http.ClientSession(raise_for_status=check) as session:
             async with session.get(httpbin.url + "/status/200") as resp:
                 first = resp.status
-            second = await outcome(session.get(httpbin.url + "/status/409"))
+            second = await observe(session.get(httpbin.url + "/status/409"))
         return first, second
 
     assert await same(scenario) == (200, ("error", "RuntimeError"))
@@ -242,7 +243,7 @@ async def test_total_timeout(raw_server: Callable[..., RawServer]) -> None:
         results = []
         for server in (head_server, body_server):
             try:
-                await _get_and_read(http, server.url + "/", timeout=timeout)
+                await _get_and_read(http, server.url_for("/"), timeout=timeout)
             except asyncio.TimeoutError as error:
                 results.append(type(error).__name__)
         return results
@@ -267,7 +268,7 @@ async def test_sock_read_timeout(raw_server: Callable[..., RawServer]) -> None:
         results = []
         for server in servers:
             try:
-                await _get_and_read(http, server.url + "/", timeout=http.ClientTimeout(sock_read=0.3))
+                await _get_and_read(http, server.url_for("/"), timeout=http.ClientTimeout(sock_read=0.3))
             except http.ServerTimeoutError as error:
                 results.append(
                     (type(error).__name__, isinstance(error, asyncio.TimeoutError), str(error) != "")
@@ -286,7 +287,7 @@ async def test_request_timeout_as_a_number(raw_server: Callable[..., RawServer])
 
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(server.url + "/", timeout=0.3))
+            return await observe(session.get(server.url_for("/"), timeout=0.3))
 
     assert await same(scenario) == ("error", "TimeoutError")
 
@@ -384,17 +385,17 @@ async def test_connect_timeout(field: str) -> None:
 async def test_cancelled_request_leaves_the_session_usable(http_server: HttpServer) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            task = asyncio.ensure_future(session.get(http_server.url + "/slow?delay=3"))
+            task = asyncio.ensure_future(session.get(http_server.url_for("/slow?delay=3")))
             await asyncio.sleep(0.2)
             task.cancel()
             try:
                 await task
             except asyncio.CancelledError:
                 cancelled = task.cancelled()
-            async with session.get(http_server.url + "/bytes/4") as resp:
+            async with session.get(http_server.url_for("/bytes/4")) as resp:
                 after = resp.status, len(await resp.read())
             try:
-                await asyncio.wait_for(session.get(http_server.url + "/slow?delay=3"), 0.2)
+                await asyncio.wait_for(session.get(http_server.url_for("/slow?delay=3")), 0.2)
             except asyncio.TimeoutError as error:
                 timed_out = type(error).__name__
             return cancelled, after, timed_out

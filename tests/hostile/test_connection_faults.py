@@ -7,8 +7,17 @@ import time
 
 import ferrofetch
 
-from .helpers import outcome, sockets_to, wait_until
-from .rawserver import Conn, StartServer, chunked, http_response, reply, serve
+from ..servers import (
+    Conn,
+    StartServer,
+    async_wait_until,
+    chunked,
+    http_response,
+    outcome,
+    reply,
+    serve,
+    sockets_to,
+)
 
 
 async def test_close_before_any_byte_of_the_response(start_server: StartServer) -> None:
@@ -74,7 +83,7 @@ async def test_server_closing_an_idle_keep_alive_connection(start_server: StartS
     try:
         first = await asyncio.wait_for(client.fetch(server.url, timeout=10), 15)
         assert first.content == b"first"
-        assert await wait_until(lambda: server.open_connections == 0, 2.0)
+        assert await async_wait_until(lambda: server.open_connections == 0, 2.0)
         await asyncio.sleep(0.1)
         second = await asyncio.wait_for(client.fetch(server.url, timeout=10), 15)
         assert second.content == b"first"
@@ -138,4 +147,4 @@ async def test_connection_refused(start_server: StartServer) -> None:
     assert isinstance(exc, ferrofetch.ClientConnectorError), repr(exc)
     assert exc.url == url
     assert elapsed < 3.0
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from .helpers import StreamServer
-from .rawserver import LOOPBACK, parse_head
+from .loop import LOOPBACK
+from .raw import StreamServer, parse_head
 
 
 @dataclass
