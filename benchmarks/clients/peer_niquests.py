@@ -13,6 +13,8 @@ class Client(BaseClient):
 
     async def __aenter__(self) -> "Client":
         self.session = niquests.AsyncSession(pool_connections=4, pool_maxsize=64)
+        if self.ca:
+            self.session.verify = self.ca
         return self
 
     async def __aexit__(self, *exc: object) -> None:
