@@ -565,9 +565,12 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         ("latency", "p50_ms", "p50 latency ms — sequential 100 B (p99 as ◆)"),
         ("small", "cpu_us_per_req", "CPU µs per request — 100 B"),
         ("memory", "maxrss_mib", f"peak RSS MiB — {meta['counts']['memory']:,} results kept"),
+        ("tls_small", "rps", "req/s — HTTPS, HTTP/1.1, 100 B @64"),
+        ("h2_small", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 100 B @64"),
+        ("h2_medium", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 64 KiB @64"),
     ]
     order = [c for c in CLIENTS]
-    fig, axes = plt.subplots(2, 3, figsize=(18, 10.5))
+    fig, axes = plt.subplots(3, 3, figsize=(18, 15.5))
     for ax, (w, key, title) in zip(axes.flat, panels):
         res = summary.get(w, {})
         names = [c for c in order if res.get(c, {}).get("ok") and res[c].get(key) is not None]
