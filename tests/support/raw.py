@@ -537,8 +537,8 @@ def close_after_head(conn: Conn) -> None:
 
 
 async def read_head(reader: asyncio.StreamReader, timeout: float = 10.0) -> bytes:
-    """For coroutine handlers: read one request head (through the blank line); ``b""``-ended
-    partial bytes if the peer closed first."""
+    """For coroutine handlers: read one request head, through the blank line; if the peer closes
+    first, what it sent until then (``b""`` if nothing)."""
     try:
         return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
     except asyncio.IncompleteReadError as error:
