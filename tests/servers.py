@@ -65,7 +65,6 @@ from tests.support.raw import (
     Request,
     StartServer,
     StreamHandler,
-    StreamServer,
     chunked,
     close_after_head,
     close_at_once,
@@ -81,6 +80,7 @@ from tests.support.raw import (
     serve,
     silent,
 )
+from tests.support.streams import StreamServer
 from tests.support.tls import H2Server, TlsFiles
 
 __all__ = [

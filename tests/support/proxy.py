@@ -7,7 +7,8 @@ import contextlib
 from dataclasses import dataclass, field
 
 from .loop import LOOPBACK
-from .raw import StreamServer, parse_head
+from .raw import parse_head
+from .streams import StreamServer
 
 
 @dataclass

@@ -4,8 +4,7 @@ A test can send exactly the malformed, truncated, stalled or reset exchange it i
 inspect every byte the client wrote. :class:`RawServer` runs a blocking handler per connection
 in a thread of its own (:class:`Conn` reads requests and writes bytes), or a coroutine handler
 on its own event loop; either way the client under test runs on its own runtime, so the test's
-event loop only awaits. :class:`StreamServer` is the base of servers that run on the test's own
-event loop instead (the recording proxy).
+event loop only awaits.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, Union, cast
+from typing import Any, Union, cast
 
 from .loop import LOOPBACK, LoopThread, ServerStats, abort_all, listening_socket
 
@@ -637,62 +636,3 @@ def redirect_to(location: str, status: int = 302) -> str:
     from urllib.parse import quote
 
     return f"/redirect/{status}?to={quote(location, safe='')}"
-
-
-# --- servers on the test's own event loop ----------------------------------------------------
-
-
-class StreamServer:
-    """An asyncio server on loopback that tracks its connections, so ``close()`` ends every handler.
-
-    Subclasses answer connections in ``_serve``; a connection dropped by the client is not an error.
-    """
-
-    backlog = 100
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self: S) -> S:
-        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0, backlog=self.backlog)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        # Abort the connections rather than cancel their handlers, so every handler ends normally.
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            await self._serve(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
-            pass
-        except Exception as exc:
-            self._failed(exc)
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
-
-    def _failed(self, exc: Exception) -> None:
-        """A handler's own error: raised (asyncio reports it) unless a subclass records it."""
-        raise exc
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        raise NotImplementedError
-
-
-S = TypeVar("S", bound=StreamServer)
