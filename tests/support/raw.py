@@ -276,7 +276,7 @@ class RawServer:
         self.server_names: list[str | None] = []
         self.peer_certs: list[dict[str, Any] | None] = []
         self._socks: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
+        self._threads: set[threading.Thread] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop: LoopThread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -354,8 +354,8 @@ class RawServer:
             with self.lock:
                 self._socks.add(sock)
             thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            self._threads = [item for item in self._threads if item.is_alive()]
-            self._threads.append(thread)
+            with self.lock:
+                self._threads.add(thread)
             thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
@@ -389,6 +389,7 @@ class RawServer:
             with self.lock:
                 self._socks.discard(sock)
                 self._socks.discard(conn_sock)
+                self._threads.discard(threading.current_thread())
             self.stats.connection_closed()
 
     @staticmethod
@@ -456,7 +457,9 @@ class RawServer:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         self._acceptor.join(timeout=2)
-        for thread in self._threads:
+        with self.lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=2)
 
     def __enter__(self) -> RawServer:
