@@ -236,6 +236,10 @@ def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
     if wl.get("sequential"):
         res["p50_ms"] = d["p50_us"] / 1e3
         res["p99_ms"] = d["p99_us"] / 1e3
+    if wl.get("server", "http") in TLS_SERVERS:
+        # wrk offers no ALPN protocol and keeps its connections open for the whole run
+        res["protocols"] = "HTTP/1.1"
+        res["connections"] = conns
     if not res["ok"]:
         res["error"] = f"{d['errors']} errors"
     return res
@@ -483,6 +487,8 @@ def against_ceiling(summary: dict[str, Any]) -> list[str]:
         wrk = res.get("wrk", {})
         cells = [ratio(res.get(c, {}).get("rps"), top.get("rps")) for c in FERRO]
         shape = "one at a time" if wl.get("sequential") else f"{wl['conc']} in flight"
+        over = {"https": ", HTTPS (HTTP/1.1)", "h2": ", HTTPS (h2 offered)"}
+        shape += over.get(wl.get("server", "http"), "")
         if wname == "memory":
             shape += ", results kept"
         rows.append(
