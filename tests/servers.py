@@ -2,15 +2,15 @@
 
 Loopback servers, each on 127.0.0.1 (or another 127.0.0.0/8 address) with a port chosen by the
 kernel, usable from synchronous tests, from async tests (whatever loop they run on) and from
-child processes started by a test:
+child processes started by a test. Each has ``url``, the base without a trailing slash
+(``http://127.0.0.1:PORT``), and ``url_for(path)``, which appends a path:
 
-- :class:`HttpServer`: the ``aiohttp.web`` application of :func:`make_app`, optionally over TLS;
-  ``url`` is the base without a trailing slash, ``url_for(path)`` appends a path.
+- :class:`HttpServer`: the ``aiohttp.web`` application of :func:`make_app`, optionally over TLS.
 - :class:`RawServer`: raw bytes for servers that misbehave on purpose; a blocking handler per
   connection (:class:`Conn`; ready-made: :func:`reply`, :func:`serve` with :func:`echo_app` or
   :func:`redirect_app`, :func:`silent`, :func:`close_at_once`, :func:`reset_at_once`,
-  :func:`close_after_head`) or a coroutine handler ``handler(reader, writer)``; ``url`` is the
-  root URL ``http://127.0.0.1:PORT/``. :class:`Blackhole` is a port that never accepts.
+  :func:`close_after_head`) or a coroutine handler ``handler(reader, writer)``.
+  :class:`Blackhole` is a port that never accepts.
 - :class:`H2Server`: hypercorn over TLS offering ALPN ``h2`` and ``http/1.1``.
 - :class:`RecordingProxy`: a forward proxy (plain and CONNECT) on the test's own event loop.
 - :class:`TlsFiles`: a throwaway CA (trustme), server and client certificates, server contexts.

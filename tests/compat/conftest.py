@@ -67,7 +67,7 @@ class Recorder:
 
     @property
     def url(self) -> str:
-        return self._server.url_for("")
+        return self._server.url
 
     @property
     def connections(self) -> int:

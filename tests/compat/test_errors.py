@@ -79,7 +79,7 @@ async def test_misbehaving_servers(raw_server: Callable[..., RawServer], handler
     server = raw_server(handler)
 
     async def scenario(http: Any) -> Any:
-        return await observe(_get_and_read(http, server.url_for("/")))
+        return await observe(_get_and_read(http, server.url + "/"))
 
     assert await same(scenario) == ("error", expected)
 
@@ -89,12 +89,12 @@ async def test_malformed_head_is_a_400_response_error(raw_server: Callable[..., 
 
     async def scenario(http: Any) -> Any:
         try:
-            await _get_and_read(http, server.url_for("/x"))
+            await _get_and_read(http, server.url + "/x")
         except http.ClientResponseError as error:
             return error.status, str(error.request_info.url), error.history
         return None
 
-    assert await same(scenario) == (400, server.url_for("/x"), ())
+    assert await same(scenario) == (400, server.url + "/x", ())
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ async def test_total_timeout(raw_server: Callable[..., RawServer]) -> None:
         results = []
         for server in (head_server, body_server):
             try:
-                await _get_and_read(http, server.url_for("/"), timeout=timeout)
+                await _get_and_read(http, server.url + "/", timeout=timeout)
             except asyncio.TimeoutError as error:
                 results.append(type(error).__name__)
         return results
@@ -268,7 +268,7 @@ async def test_sock_read_timeout(raw_server: Callable[..., RawServer]) -> None:
         results = []
         for server in servers:
             try:
-                await _get_and_read(http, server.url_for("/"), timeout=http.ClientTimeout(sock_read=0.3))
+                await _get_and_read(http, server.url + "/", timeout=http.ClientTimeout(sock_read=0.3))
             except http.ServerTimeoutError as error:
                 results.append(
                     (type(error).__name__, isinstance(error, asyncio.TimeoutError), str(error) != "")
@@ -287,7 +287,7 @@ async def test_request_timeout_as_a_number(raw_server: Callable[..., RawServer])
 
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await observe(session.get(server.url_for("/"), timeout=0.3))
+            return await observe(session.get(server.url + "/", timeout=0.3))
 
     assert await same(scenario) == ("error", "TimeoutError")
 
@@ -385,17 +385,17 @@ async def test_connect_timeout(field: str) -> None:
 async def test_cancelled_request_leaves_the_session_usable(http_server: HttpServer) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            task = asyncio.ensure_future(session.get(http_server.url_for("/slow?delay=3")))
+            task = asyncio.ensure_future(session.get(http_server.url + "/slow?delay=3"))
             await asyncio.sleep(0.2)
             task.cancel()
             try:
                 await task
             except asyncio.CancelledError:
                 cancelled = task.cancelled()
-            async with session.get(http_server.url_for("/bytes/4")) as resp:
+            async with session.get(http_server.url + "/bytes/4") as resp:
                 after = resp.status, len(await resp.read())
             try:
-                await asyncio.wait_for(session.get(http_server.url_for("/slow?delay=3")), 0.2)
+                await asyncio.wait_for(session.get(http_server.url + "/slow?delay=3"), 0.2)
             except asyncio.TimeoutError as error:
                 timed_out = type(error).__name__
             return cancelled, after, timed_out

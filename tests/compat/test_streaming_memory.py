@@ -83,7 +83,7 @@ def _expected_crc(size: int) -> int:
 
 def test_256_mib_streamed_in_bounded_memory(raw_server: Callable[..., RawServer]) -> None:
     server = raw_server(_serve_pattern)
-    process = run_python(CLIENT, args=(server.url_for(""), str(SIZE)), timeout=55)
+    process = run_python(CLIENT, args=(server.url, str(SIZE)), timeout=55)
     assert process.returncode == 0, process.stderr
     report: dict[str, Any] = json.loads(process.stdout)
     assert report["total"] == SIZE

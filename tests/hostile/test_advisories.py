@@ -118,7 +118,7 @@ async def test_advisory_credentials_on_redirect_cross_scheme(
 async def test_advisory_credentials_kept_on_same_origin_redirect(start_server: StartServer) -> None:
     # The control for the tests above: within one origin the credentials stay.
     server = start_server(serve(redirect_app))
-    await _redirect_with_credentials(server.url, server.url_for("/landed"))
+    await _redirect_with_credentials(server.url_for("/"), server.url_for("/landed"))
     final = server.requests[-1]
     assert final.path == "/landed"
     assert final.get("authorization") == b"Bearer top-secret-token"

@@ -22,9 +22,9 @@ from ..servers import (
 
 async def test_close_before_any_byte_of_the_response(start_server: StartServer) -> None:
     server = start_server(reply(b""))
-    _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
+    _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(server.url_for("/"), timeout=10))
     assert isinstance(exc, ferrofetch.ServerDisconnectedError), repr(exc)
-    assert exc.url == server.url
+    assert exc.url == server.url_for("/")
     assert elapsed < 3.0
 
 
@@ -141,7 +141,7 @@ async def test_keep_alive_reuse_serves_many_requests_on_one_connection(start_ser
 
 async def test_connection_refused(start_server: StartServer) -> None:
     server = start_server(serve(lambda _: b""))
-    url = server.url
+    url = server.url_for("/")
     server.close()
     _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(url, timeout=10))
     assert isinstance(exc, ferrofetch.ClientConnectorError), repr(exc)

@@ -18,10 +18,10 @@ async def test_untrusted_certificate_is_rejected_by_default(
     start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.self_signed_context())
-    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url_for("/"), timeout=10))
     assert isinstance(exc, ferrofetch.ClientConnectorCertificateError), repr(exc)
     assert isinstance(exc, ssl.SSLCertVerificationError) and isinstance(exc, ferrofetch.ClientSSLError)
-    assert exc.url == server.url
+    assert exc.url == server.url_for("/")
     assert server.requests == []
 
 

@@ -240,8 +240,9 @@ class RawServer:
     on the server's own event loop thread). The server closes the connection when the handler
     returns; a client that goes away while the handler reads or writes is not an error.
 
-    - ``url`` is the root URL, ready to request: ``http://127.0.0.1:PORT/``; ``url_for(path, host)``
-      builds others (``host`` defaults to the listening address).
+    - ``url`` is the base URL without a trailing slash, as every server here has it
+      (``http://127.0.0.1:PORT``); ``url_for(path, host)`` appends a path (``host`` defaults to the
+      listening address).
     - ``stats`` (:class:`ServerStats`) counts connections; ``connections`` and ``open_connections``
       read it. A connection counts as open until its handler has returned.
     - ``errors``: exceptions a handler raised (other than the client going away);
@@ -307,7 +308,8 @@ class RawServer:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}/"
+        """The base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def url_for(self, path: str, host: str | None = None) -> str:
         return f"{self.scheme}://{host or self.host}:{self.port}{path}"
@@ -591,7 +593,7 @@ class Blackhole:
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def url_for(self, path: str) -> str:
         return f"http://{LOOPBACK}:{self.port}{path}"
