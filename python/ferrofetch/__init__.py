@@ -15,7 +15,6 @@ from ._api import fetch, fetch_all
 from ._core import (
     DEFAULT_MAX_BODY_SIZE,
     Client,
-    LoopbackServer,
     Pending,
     Response,
     StreamResponse,
@@ -103,7 +102,6 @@ __all__ = [
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
-    "LoopbackServer",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
     "Pending",

@@ -7,7 +7,7 @@ Cancelling it aborts the request and closes its connection.
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, TypeVar, final
 
 from multidict import CIMultiDictProxy
@@ -164,6 +164,14 @@ def fetch(url: str, **options: Any) -> Pending[Response]: ...
 def fetch_all(urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
 def _after_fork_in_child() -> None: ...
 def _shutdown() -> None: ...
+def _install_router(
+    router: Callable[
+        [str, str, list[tuple[str, str]], bytes],
+        Awaitable[tuple[int, str | None, list[tuple[str, str]], bytes] | None],
+    ]
+    | None,
+    /,
+) -> None: ...
 
 @final
 class LoopbackServer:

@@ -118,15 +118,13 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 }
             }
         }
-        let response = engine
-            .http
-            .execute(
-                request
-                    .build()
-                    .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
-            )
-            .await
-            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        let response = crate::request::hop::send(
+            engine,
+            request
+                .build()
+                .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
+        )
+        .await?;
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {
