@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import ferrofetch
+import ferrofetch.testing
 import pytest
 
 from tests.servers import run_python
@@ -33,7 +33,7 @@ def test_the_readme_has_python_examples() -> None:
     "index",
     range(len(BLOCKS)) if BLOCKS else [pytest.param(-1, marks=pytest.mark.skip(reason="no python block"))],
 )
-def test_readme_block_runs(index: int, loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_readme_block_runs(index: int, loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     code = BLOCKS[index].replace(PLACEHOLDER, loopback_server.url.rstrip("/"))
     process = run_python(code, timeout=45)
     assert process.returncode == 0, (

@@ -228,6 +228,23 @@ def _same_url(pattern: URL, url: URL) -> bool:
     return not pattern.query_string or sorted(pattern.query.items()) == sorted(url.query.items())
 
 
+def _check_call(call: Call, url: Union[str, URL], method: str, expected: Mapping[str, Any]) -> None:
+    """``AssertionError`` unless ``call`` is ``method url`` with the ``expected`` body, JSON body
+    or headers (``body=``, ``json=``, ``headers=`` a subset)."""
+    unknown = set(expected) - {"body", "json", "headers"}
+    if unknown:
+        raise TypeError(f"unexpected keyword(s) {sorted(unknown)}: expected body, json or headers")
+    if call.method != method.upper() or not _same_url(URL(url), call.url):
+        raise AssertionError(f"expected {method.upper()} {url}, got {call.method} {call.url}")
+    if "body" in expected and call.body != expected["body"]:
+        raise AssertionError(f"expected body {expected['body']!r}, got {call.body!r}")
+    if "json" in expected and (not call.body or call.json() != expected["json"]):
+        raise AssertionError(f"expected JSON {expected['json']!r}, got {call.body!r}")
+    for name, value in CIMultiDict(expected.get("headers") or {}).items():
+        if value not in call.headers.getall(name, ()):
+            raise AssertionError(f"expected header {name}: {value}, got {call.headers.getall(name, [])}")
+
+
 _active: Optional[MockRouter] = None
 _active_lock = threading.Lock()
 
