@@ -60,6 +60,13 @@ from .response import ClientResponse
 from .session import ClientSession, request
 from .streams import EofStream, StreamReader
 from .timeouts import ClientTimeout
+from .tracing import (
+    TraceConfig,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+)
 
 __version__ = _core.__version__
 
@@ -116,6 +123,11 @@ __all__ = [
     "StreamResponse",
     "TCPConnector",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
     "configure",
     "encode_basic_auth",
     "fetch",

@@ -275,8 +275,8 @@ asyncio.run(main())
 async def test_interpreter_exit_with_requests_in_flight(start_server: StartServer, scenario: str) -> None:
     server = start_server(silent)
     code = (
-        "import asyncio, sys, threading, time\nimport ferrofetch\nimport ferrofetch.testing\nurl = sys.argv[1]\n"
-        + EXIT_SCENARIOS[scenario]
+        "import asyncio, sys, threading, time\nimport ferrofetch\nimport ferrofetch.testing\n"
+        "url = sys.argv[1]\n" + EXIT_SCENARIOS[scenario]
     )
     completed = await run_python(code, args=[server.url], timeout=20)
     output = completed.stdout + completed.stderr

@@ -25,7 +25,7 @@ from ..exceptions import ClientConnectionError
 __all__ = ["Call", "MockResponse", "MockRouter", "Route", "UnmatchedRequestError"]
 
 UrlPattern = Union[str, URL, "re.Pattern[str]"]
-Callback = Callable[["Call"], Union["MockResponse", None, Awaitable[Optional["MockResponse"]]]]
+Callback = Callable[["Call"], Union["MockResponse", Awaitable[Optional["MockResponse"]], None]]
 
 
 class UnmatchedRequestError(ClientConnectionError):
@@ -477,4 +477,3 @@ class MockRouter:
                     )
                 response = result
         return response._wire(method)
-
