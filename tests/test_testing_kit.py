@@ -7,12 +7,13 @@ import asyncio
 import gzip
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import ferrofetch
 import pytest
 from ferrofetch.testing import Call, MockResponse, MockRouter, UnmatchedRequestError
 
-from tests.servers import HttpServer, refused_url
+from tests.servers import HttpServer, refused_url, run_python
 
 API = "http://api.test"
 
@@ -247,3 +248,17 @@ def test_the_fixture_takes_its_options_from_the_marker(ferrofetch_mock: MockRout
 def test_loopback_server_lives_in_testing() -> None:
     assert not hasattr(ferrofetch, "LoopbackServer")
     assert ferrofetch.testing.LoopbackServer.__module__ == "ferrofetch.testing"
+
+
+def test_the_example_runs_without_a_network() -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "testing_kit.py"
+    completed = run_python(example.read_text(), timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        "ferrofetch: v1.2.0",
+        "old-name: v1.2.0",
+        "flaky: v0.9.0",
+        "offline: None",
+        "flaky was asked 2 times",
+        "6 requests, none sent to the network",
+    ]
