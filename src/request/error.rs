@@ -28,8 +28,12 @@ pub enum ErrorKind {
     Connection,
     Payload,
     BodyTooLarge,
-    TooManyRedirects { status: u16 },
-    ProxyStatus { status: u16 },
+    TooManyRedirects {
+        status: u16,
+    },
+    ProxyStatus {
+        status: u16,
+    },
     BadResponse,
     Closed,
     Internal,

@@ -24,9 +24,11 @@ pub async fn send(engine: &Engine, request: reqwest::Request) -> FetchResult<req
     };
     let url = request.url().clone();
     let connects = scope::connections_started();
-    let response = engine.http.execute(request).await.map_err(|e| {
-        FetchError::from_send(&e, url.as_str(), &engine.config.timeouts())
-    })?;
+    let response = engine
+        .http
+        .execute(request)
+        .await
+        .map_err(|e| FetchError::from_send(&e, url.as_str(), &engine.config.timeouts()))?;
     if scope::debug_enabled() {
         let opened = scope::connections_started() != connects;
         scope::debug("connection", || {
@@ -60,7 +62,9 @@ fn log_redirect(response: &reqwest::Response) {
                 "{} redirect from {} to plain http: {}",
                 response.status().as_u16(),
                 redact(url.as_str()),
-                next.as_ref().map(|n| redact(n.as_str())).unwrap_or_default()
+                next.as_ref()
+                    .map(|n| redact(n.as_str()))
+                    .unwrap_or_default()
             ),
         );
         return;
@@ -70,10 +74,7 @@ fn log_redirect(response: &reqwest::Response) {
             "{} redirect from {} to {}",
             response.status().as_u16(),
             redact(url.as_str()),
-            next.as_ref()
-                .map(Url::as_str)
-                .map(redact)
-                .unwrap_or(target)
+            next.as_ref().map(Url::as_str).map(redact).unwrap_or(target)
         )
     });
 }

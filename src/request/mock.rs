@@ -48,6 +48,9 @@ pub enum Answer {
     Network(reqwest::Request),
 }
 
+/// `(status, reason, headers, body)`, as `ferrofetch.testing` hands a reply over.
+type WireReply = (u16, Option<String>, Vec<(String, String)>, Vec<u8>);
+
 /// The router's reply, as `ferrofetch.testing` normalises it.
 struct Reply {
     status: u16,
@@ -108,8 +111,7 @@ pub async fn answer(engine: &Engine, mut request: reqwest::Request) -> FetchResu
         if value.is_none() {
             return Ok(None);
         }
-        let (status, reason, headers, body): (u16, Option<String>, Vec<(String, String)>, Vec<u8>) =
-            value.extract()?;
+        let (status, reason, headers, body): WireReply = value.extract()?;
         Ok(Some(Reply {
             status,
             reason,

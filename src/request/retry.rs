@@ -30,10 +30,7 @@ pub fn policy() -> retry::Builder {
                         "retrying {} {}: {}",
                         attempt.method(),
                         crate::request::error::redact(&attempt.uri().to_string()),
-                        attempt
-                            .error()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default()
+                        attempt.error().map(|e| e.to_string()).unwrap_or_default()
                     )
                 });
                 attempt.retryable()
