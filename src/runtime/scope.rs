@@ -59,17 +59,11 @@ fn logging_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 impl Scope {
     /// The scope of a call made now on `event_loop`: the logger's level is read here, once.
     pub fn for_call(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Scope> {
-        static IS_ENABLED_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let is_enabled_for = IS_ENABLED_FOR.get_or_try_init(py, || {
-            logging_module(py)?
-                .getattr("logger")?
-                .getattr("isEnabledFor")
-                .map(Bound::unbind)
-        })?;
-        let debug = is_enabled_for
-            .bind(py)
-            .call1((Level::Debug as u8,))?
-            .is_truthy()?;
+        let debug = debug_on(py).unwrap_or_else(|err| {
+            // Logging never fails a request.
+            err.write_unraisable(py, None);
+            false
+        });
         let event_loop = if crate::request::mock::installed() {
             Some(TaskLocals::new(event_loop.clone()).copy_context(py)?)
         } else {
@@ -95,6 +89,21 @@ impl Scope {
             })
             .await
     }
+}
+
+/// Whether the `ferrofetch` logger takes DEBUG records now.
+fn debug_on(py: Python<'_>) -> PyResult<bool> {
+    static IS_ENABLED_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let is_enabled_for = IS_ENABLED_FOR.get_or_try_init(py, || {
+        logging_module(py)?
+            .getattr("logger")?
+            .getattr("isEnabledFor")
+            .map(Bound::unbind)
+    })?;
+    is_enabled_for
+        .bind(py)
+        .call1((Level::Debug as u8,))?
+        .is_truthy()
 }
 
 /// Whether DEBUG events are recorded by the call running on this task.
