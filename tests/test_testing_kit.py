@@ -7,13 +7,12 @@ import asyncio
 import gzip
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import ferrofetch
 import pytest
 from ferrofetch.testing import Call, MockResponse, MockRouter, UnmatchedRequestError
 
-from tests.servers import HttpServer, refused_url, run_python
+from tests.servers import HttpServer, refused_url
 
 API = "http://api.test"
 
@@ -249,16 +248,3 @@ def test_loopback_server_lives_in_testing() -> None:
     assert not hasattr(ferrofetch, "LoopbackServer")
     assert ferrofetch.testing.LoopbackServer.__module__ == "ferrofetch.testing"
 
-
-def test_the_example_runs_without_a_network() -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "testing_kit.py"
-    completed = run_python(example.read_text(), timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.splitlines() == [
-        "ferrofetch: v1.2.0",
-        "old-name: v1.2.0",
-        "flaky: v0.9.0",
-        "offline: None",
-        "flaky was asked 2 times",
-        "6 requests, none sent to the network",
-    ]
