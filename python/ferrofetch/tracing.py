@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from aiosignal import Signal
 from multidict import CIMultiDict
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from .response import ClientResponse
     from .session import ClientSession
 
+    _P = TypeVar("_P", contravariant=True)
+    # A signal of ``callback(session, trace_config_ctx, params: _P)``, as aiohttp types it.
+    _TracingSignal = Signal[ClientSession, SimpleNamespace, _P]
+
 __all__ = [
     "TraceConfig",
     "TraceRequestEndParams",
@@ -37,8 +41,6 @@ __all__ = [
     "TraceRequestRedirectParams",
     "TraceRequestStartParams",
 ]
-
-_P = TypeVar("_P")
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,6 @@ class TraceRequestRedirectParams:
     response: ClientResponse
 
 
-class _TracingSignal(Signal, Generic[_P]):
-    """An ``aiosignal.Signal`` of ``callback(session, trace_config_ctx, params: _P)``."""
-
-
 class TraceConfig:
     """The request hooks of a session (aiohttp's ``TraceConfig``).
 
@@ -98,10 +96,10 @@ class TraceConfig:
     """
 
     def __init__(self, trace_config_ctx_factory: Callable[..., SimpleNamespace] = SimpleNamespace) -> None:
-        self._on_request_start: _TracingSignal[TraceRequestStartParams] = _TracingSignal(self)
-        self._on_request_end: _TracingSignal[TraceRequestEndParams] = _TracingSignal(self)
-        self._on_request_exception: _TracingSignal[TraceRequestExceptionParams] = _TracingSignal(self)
-        self._on_request_redirect: _TracingSignal[TraceRequestRedirectParams] = _TracingSignal(self)
+        self._on_request_start: _TracingSignal[TraceRequestStartParams] = Signal(self)
+        self._on_request_end: _TracingSignal[TraceRequestEndParams] = Signal(self)
+        self._on_request_exception: _TracingSignal[TraceRequestExceptionParams] = Signal(self)
+        self._on_request_redirect: _TracingSignal[TraceRequestRedirectParams] = Signal(self)
         self._trace_config_ctx_factory = trace_config_ctx_factory
 
     def trace_config_ctx(self, trace_request_ctx: Any = None) -> SimpleNamespace:
@@ -113,7 +111,7 @@ class TraceConfig:
         for signal in self._signals():
             signal.freeze()
 
-    def _signals(self) -> tuple[_TracingSignal[Any], ...]:
+    def _signals(self) -> tuple[Signal[Any, Any, Any], ...]:
         return (
             self._on_request_start,
             self._on_request_end,
