@@ -10,7 +10,6 @@ import sys
 import time
 
 import ferrofetch
-
 import ferrofetch.testing
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080

@@ -4,7 +4,6 @@ written, against a loopback server standing in for ``http://127.0.0.1:8080``."""
 from __future__ import annotations
 
 import ferrofetch
-
 import ferrofetch.testing
 import pytest
 

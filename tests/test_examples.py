@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import ferrofetch
-
 import ferrofetch.testing
 import pytest
 

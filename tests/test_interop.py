@@ -195,7 +195,9 @@ async def _awaited(pending: ferrofetch.Pending[Any]) -> Any:
     return await pending
 
 
-def test_a_streamed_body_with_no_running_loop_is_refused(loopback_server: ferrofetch.testing.LoopbackServer) -> None:
+def test_a_streamed_body_with_no_running_loop_is_refused(
+    loopback_server: ferrofetch.testing.LoopbackServer,
+) -> None:
     pending = ferrofetch.fetch(loopback_server.url, method="POST", data=upload())
     with pytest.raises(RuntimeError, match="event loop"):
         pending.send(None)

@@ -247,4 +247,3 @@ def test_the_fixture_takes_its_options_from_the_marker(ferrofetch_mock: MockRout
 def test_loopback_server_lives_in_testing() -> None:
     assert not hasattr(ferrofetch, "LoopbackServer")
     assert ferrofetch.testing.LoopbackServer.__module__ == "ferrofetch.testing"
-
