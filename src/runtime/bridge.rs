@@ -192,7 +192,7 @@ where
     let launch: Launch = Box::new(move |pending, event_loop| {
         let py = pending.py();
         let shared = completer_for(py, event_loop)?;
-        let scope = Scope::for_call(py, event_loop)?;
+        let scope = Scope::for_call(py, event_loop, crate::request::mock::installed())?;
         let future_ref = pending.clone().unbind();
         let (abort, registration) = AbortHandle::new_pair();
         let task = async move {

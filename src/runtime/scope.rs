@@ -58,13 +58,18 @@ fn logging_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 
 impl Scope {
     /// The scope of a call made now on `event_loop`: the logger's level is read here, once.
-    pub fn for_call(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Scope> {
+    /// `mocked`: a mock router is installed, so the call keeps its loop for it.
+    pub fn for_call(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        mocked: bool,
+    ) -> PyResult<Scope> {
         let debug = debug_on(py).unwrap_or_else(|err| {
             // Logging never fails a request.
             err.write_unraisable(py, None);
             false
         });
-        let event_loop = if crate::request::mock::installed() {
+        let event_loop = if mocked {
             Some(TaskLocals::new(event_loop.clone()).copy_context(py)?)
         } else {
             None
