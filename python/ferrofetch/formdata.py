@@ -8,6 +8,7 @@ for redirects and later sends.
 
 from __future__ import annotations
 
+import email.message
 import io
 import mimetypes
 import re
@@ -44,6 +45,16 @@ def _file_name(value: Any, default: Optional[str]) -> Optional[str]:
     if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
         return Path(name).name
     return default
+
+
+def _declared_charset(content_type: Optional[str]) -> Optional[str]:
+    """The ``charset`` parameter of a media type, or None."""
+    if not content_type:
+        return None
+    message = email.message.Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return charset if isinstance(charset, str) and charset else None
 
 
 class _Field:
@@ -166,7 +177,9 @@ class FormData:
         value = field.value
         charset = self._charset or "utf-8"
         if isinstance(value, str):
-            return value.encode(charset), field.content_type or f"text/plain; charset={charset}"
+            # A charset declared in the field's type is the one the text is sent in (aiohttp).
+            declared = _declared_charset(field.content_type)
+            return value.encode(declared or charset), field.content_type or f"text/plain; charset={charset}"
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value), field.content_type or "application/octet-stream"
         if isinstance(value, io.TextIOBase):
