@@ -3,13 +3,15 @@
 bytes -> ``application/octet-stream``; str -> ``text/plain; charset=utf-8``; a mapping, a
 multidict or ``(name, value)`` pairs -> a form (:class:`~ferrofetch.formdata.FormData`); a
 ``FormData`` -> URL-encoded or multipart; a binary file object -> its contents (type guessed from
-its name); an async iterable of bytes -> streamed by the native client with chunked encoding,
-never held whole (and so not replayable by a 307/308 redirect, as in aiohttp); ``json=`` -> the
-session's ``json_serialize`` output as ``application/json``.
+its name), read in a worker thread and streamed with its ``Content-Length``, never held whole
+(see ``_files``); an async iterable of bytes -> streamed by the native client with chunked
+encoding, never held whole (and so not replayable by a 307/308 redirect, as in aiohttp);
+``json=`` -> the session's ``json_serialize`` output as ``application/json``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import mimetypes
 import zlib
@@ -18,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from multidict import MultiDict, MultiDictProxy
 
+from ._files import FileSource, Segments, on_disk
 from .formdata import FormData
 
 __all__ = ["Body", "compress_body", "encode_data", "encode_json", "request_body"]
@@ -26,16 +29,19 @@ __all__ = ["Body", "compress_body", "encode_data", "encode_json", "request_body"
 class Body:
     """An encoded request body and the headers it implies."""
 
-    __slots__ = ("content", "content_type", "stream", "streamed")
+    __slots__ = ("content", "content_type", "length", "replayable", "stream", "streamed")
 
     def __init__(
         self, content: bytes, content_type: Optional[str], stream: Optional[AsyncIterable[Any]] = None
     ) -> None:
         self.content = content
         self.content_type = content_type
-        # An async iterable body: sent as it yields, once.
+        # An async iterable body: sent as it yields, once (unless it is replayable: files).
         self.stream = stream
         self.streamed = False
+        self.replayable = isinstance(stream, Segments) and stream.replayable
+        # A streamed body's size when known beforehand (sent as Content-Length).
+        self.length: Optional[int] = stream.length if isinstance(stream, Segments) else None
 
     async def collected(self) -> bytes:
         """The whole body (a stream is read to the end here)."""
@@ -70,10 +76,14 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, str):
         return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
     if isinstance(data, FormData):
-        content, content_type = data.encode()
-        return Body(content, content_type)
+        encoded, content_type = await data.encode_streamed()
+        if isinstance(encoded, Segments):
+            return Body(b"", content_type, stream=encoded)
+        return Body(encoded, content_type)
+    if on_disk(data):
+        return Body(b"", _guessed_type(data), stream=Segments([await FileSource.of(data)]))
     if isinstance(data, io.IOBase):
-        return _file_body(data)
+        return await _file_body(data)
     if isinstance(data, AsyncIterable):
         return Body(b"", "application/octet-stream", stream=data)
     if isinstance(data, (Mapping, MultiDict, MultiDictProxy, list, tuple)):
@@ -85,15 +95,22 @@ async def encode_data(data: Any) -> Body:
     )
 
 
-def _file_body(file: io.IOBase) -> Body:
-    content = file.read()
+async def _file_body(file: io.IOBase) -> Body:
+    """An in-memory buffer, or a text file (read whole, in a worker thread: it is encoded)."""
+    content = (
+        file.read() if isinstance(file, (io.BytesIO, io.StringIO)) else await asyncio.to_thread(file.read)
+    )
     if isinstance(content, str):
         return Body(content.encode("utf-8"), "text/plain; charset=utf-8")
+    return Body(bytes(content), _guessed_type(file))
+
+
+def _guessed_type(file: Any) -> str:
     name = getattr(file, "name", None)
     guessed = None
     if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
         guessed = mimetypes.guess_type(name)[0]
-    return Body(bytes(content), guessed or "application/octet-stream")
+    return guessed or "application/octet-stream"
 
 
 def compress_body(content: bytes, encoding: str) -> bytes:

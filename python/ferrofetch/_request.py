@@ -200,7 +200,7 @@ async def _send_hop(
     if not hop.decompress:
         options["decompress"] = False
     if hop.body is not None and hop.body.stream is not None:
-        if hop.body.streamed:
+        if hop.body.streamed and not hop.body.replayable:
             raise ClientPayloadError(
                 f"a streamed request body cannot be sent again (a redirect to {request_url} asked for it)"
             )

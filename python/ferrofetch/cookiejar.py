@@ -379,7 +379,9 @@ class CookieJar(AbstractCookieJar):
             candidates.sort()  # least recently used first, then by (domain, path, name)
             for _, key in candidates[:excess]:
                 del self._store[key]
-            _LOG.debug("Evicted %d cookie(s) of %s over the %d-cookie domain limit", excess, domain, MAX_PER_DOMAIN)
+            _LOG.debug(
+                "Evicted %d cookie(s) of %s over the %d-cookie domain limit", excess, domain, MAX_PER_DOMAIN
+            )
         elif len(self._store) >= MAX_TOTAL:
             self._expire()
             excess = len(self._store) - QUOTA_TOTAL
