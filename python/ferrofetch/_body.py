@@ -16,14 +16,14 @@ import io
 import mimetypes
 import zlib
 from collections.abc import AsyncIterable, Mapping
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from multidict import MultiDict, MultiDictProxy
 
 from ._files import FileSource, Segments, on_disk
 from .formdata import FormData
 
-__all__ = ["Body", "compress_body", "encode_data", "encode_json", "request_body"]
+__all__ = ["Body", "as_chunked", "compress_body", "encode_data", "encode_json", "request_body"]
 
 
 class Body:
@@ -52,7 +52,7 @@ class Body:
         return self.content
 
 
-async def request_body(data: Any, json: Any, dumps: Callable[[Any], str]) -> Optional[Body]:
+async def request_body(data: Any, json: Any, dumps: Callable[[Any], Union[str, bytes]]) -> Optional[Body]:
     """The body of a request given ``data=`` or ``json=`` (not both); ``None`` for neither."""
     if data is not None and json is not None:
         raise ValueError("data and json parameters can not be used at the same time")
@@ -63,8 +63,10 @@ async def request_body(data: Any, json: Any, dumps: Callable[[Any], str]) -> Opt
     return None
 
 
-def encode_json(value: Any, dumps: Callable[[Any], str]) -> Body:
-    return Body(dumps(value).encode("utf-8"), "application/json")
+def encode_json(value: Any, dumps: Callable[[Any], Union[str, bytes]]) -> Body:
+    """``dumps(value)`` as an ``application/json`` body: text as UTF-8, bytes as they are."""
+    encoded = dumps(value)
+    return Body(encoded.encode("utf-8") if isinstance(encoded, str) else bytes(encoded), "application/json")
 
 
 async def encode_data(data: Any) -> Body:
@@ -111,6 +113,17 @@ def _guessed_type(file: Any) -> str:
     if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
         guessed = mimetypes.guess_type(name)[0]
     return guessed or "application/octet-stream"
+
+
+def as_chunked(body: Optional[Body]) -> Body:
+    """``chunked=True``: the body (or an empty one) sent with chunked transfer encoding."""
+    if body is None:
+        body = Body(b"", None)
+    if body.stream is not None:
+        return body
+    chunked = Body(b"", body.content_type, stream=Segments([body.content]))
+    chunked.length = None  # no Content-Length: the framing is chunked
+    return chunked
 
 
 def compress_body(content: bytes, encoding: str) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core
-from ._body import Body, compress_body, request_body
+from ._body import Body, as_chunked, compress_body, request_body
 from ._headers import (
     AUTHORIZATION,
     SET_COOKIE,
@@ -109,9 +109,13 @@ async def send_request(
     if data is None and json is None:
         body = None
     else:
-        body = await request_body(data, json, session.json_serialize)
+        body = await request_body(data, json, session._json_encoder)
 
     all_headers = merge_headers(session.headers, headers)
+    if not read_until_eof:
+        raise NotImplementedError("read_until_eof=False is not supported by ferrofetch")
+    if expect100:
+        all_headers["Expect"] = "100-continue"
     try:
         url = session._build_url(str_or_url)
     except (ValueError, TypeError) as e:
@@ -129,6 +133,12 @@ async def send_request(
         encoding = "deflate" if compress is True else compress
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
+    if chunked:
+        if "chunked" in all_headers.get("Transfer-Encoding", "").lower():
+            raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+        if "Content-Length" in all_headers:
+            raise ValueError("chunked can not be set if Content-Length header is set")
+        body = as_chunked(body)
 
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     deadline = Deadline(real_timeout.total)

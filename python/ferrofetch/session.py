@@ -60,6 +60,7 @@ class ClientSession:
         skip_auto_headers: Optional[Iterable[str]] = None,
         auth: Optional[BasicAuth] = None,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        json_serialize_bytes: Optional[Callable[[Any], bytes]] = None,
         request_class: Any = None,
         response_class: Optional[type[ClientResponse]] = None,
         ws_response_class: Any = None,
@@ -80,8 +81,15 @@ class ClientSession:
         max_headers: int = 128,
         fallback_charset_resolver: CharsetResolver = default_charset,
         middlewares: Iterable[Any] = (),
+        ssl_shutdown_timeout: Any = UNSET,
     ) -> None:
         self._connector: Optional[BaseConnector] = None
+        if ssl_shutdown_timeout is not UNSET:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         if request_class is not None:
             raise NotImplementedError("ClientSession(request_class=...) is not supported by ferrofetch")
         if trace_configs:
@@ -113,6 +121,7 @@ class ClientSession:
         self._default_proxy = proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
         self._raise_for_status = raise_for_status
         self._trust_env = trust_env
         self._auto_decompress = auto_decompress
@@ -168,6 +177,12 @@ class ClientSession:
     @property
     def json_serialize(self) -> Callable[[Any], str]:
         return self._json_serialize
+
+    @property
+    def _json_encoder(self) -> Callable[[Any], Union[str, bytes]]:
+        """What ``json=`` bodies are encoded with: ``json_serialize_bytes`` if given (its bytes
+        sent as they are), else ``json_serialize`` (its text sent as UTF-8)."""
+        return self._json_serialize_bytes or self._json_serialize
 
     @property
     def connector_owner(self) -> bool:

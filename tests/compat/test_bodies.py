@@ -110,7 +110,9 @@ asyncio.run(main())
 """
 
 
-def test_a_large_file_upload_keeps_memory_bounded(raw_server: Callable[..., RawServer], tmp_path: Any) -> None:
+def test_a_large_file_upload_keeps_memory_bounded(
+    raw_server: Callable[..., RawServer], tmp_path: Any
+) -> None:
     """A 128 MiB file sent as ``data=`` is streamed: the client's peak RSS grows by far less."""
     size = 128 * 1024 * 1024
     path = tmp_path / "big.bin"
