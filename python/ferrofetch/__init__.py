@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit as _atexit
 import os as _os
 
-from . import _core
+from . import _core, payload
 from ._api import fetch, fetch_all
 from ._core import (
     DEFAULT_MAX_BODY_SIZE,
@@ -53,14 +53,17 @@ from .exceptions import (
     ServerTimeoutError,
     SocketTimeoutError,
     TooManyRedirects,
+    UploadAbortedError,
 )
 from .formdata import FormData
 from .http_version import HttpVersion, HttpVersion10, HttpVersion11
+from .payload import streamer
 from .request_info import RequestInfo
 from .response import ClientResponse
 from .session import ClientSession, request
 from .streams import EofStream, StreamReader
 from .timeouts import ClientTimeout
+from .upload_tracker import UploadTracker
 
 __version__ = _core.__version__
 
@@ -118,10 +121,14 @@ __all__ = [
     "StreamResponse",
     "TCPConnector",
     "TooManyRedirects",
+    "UploadAbortedError",
+    "UploadTracker",
     "configure",
     "encode_basic_auth",
     "fetch",
     "fetch_all",
+    "payload",
     "request",
     "runtime_info",
+    "streamer",
 ]

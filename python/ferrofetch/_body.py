@@ -22,8 +22,10 @@ from multidict import MultiDict, MultiDictProxy
 
 from ._files import FileSource, Segments, on_disk
 from .formdata import FormData
+from .payload import AsyncIterablePayload, BytesPayload, IOBasePayload, Payload, TextIOPayload
+from .upload_tracker import TrackedBody, UploadTracker
 
-__all__ = ["Body", "as_chunked", "compress_body", "encode_data", "encode_json", "request_body"]
+__all__ = ["Body", "as_chunked", "compress_body", "encode_data", "encode_json", "request_body", "tracked"]
 
 
 class Body:
@@ -77,6 +79,8 @@ async def encode_data(data: Any) -> Body:
         return Body(bytes(data), "application/octet-stream")
     if isinstance(data, str):
         return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
+    if isinstance(data, Payload):
+        return await _payload_body(data)
     if isinstance(data, FormData):
         encoded, content_type = await data.encode_streamed()
         if isinstance(encoded, Segments):
@@ -95,6 +99,23 @@ async def encode_data(data: Any) -> Body:
         f"data of type {type(data).__name__} cannot be sent: pass bytes, str, a mapping or "
         "(name, value) pairs, FormData, a file object or an async iterable of bytes"
     )
+
+
+async def _payload_body(payload: Payload) -> Body:
+    """An aiohttp-style payload: sent as the value it wraps, with its ``Content-Type``."""
+    value, content_type = payload.value, payload.content_type
+    if isinstance(payload, BytesPayload):
+        return Body(bytes(value), content_type)
+    if isinstance(payload, TextIOPayload):
+        text = await asyncio.to_thread(value.read)
+        return Body(str(text).encode(payload.encoding or "utf-8"), content_type)
+    if isinstance(payload, IOBasePayload):
+        if on_disk(value):
+            return Body(b"", content_type, stream=Segments([await FileSource.of(value)]))
+        return Body(bytes(value.read()), content_type)
+    if isinstance(payload, AsyncIterablePayload):
+        return Body(b"", content_type, stream=value)
+    raise TypeError(f"a payload of type {type(payload).__name__} cannot be sent")
 
 
 async def _file_body(file: io.IOBase) -> Body:
@@ -124,6 +145,18 @@ def as_chunked(body: Optional[Body]) -> Body:
     chunked = Body(b"", body.content_type, stream=Segments([body.content]))
     chunked.length = None  # no Content-Length: the framing is chunked
     return chunked
+
+
+def tracked(body: Optional[Body], tracker: UploadTracker) -> Optional[Body]:
+    """``upload_tracker=``: the body pulled through a counter (same framing, same replays)."""
+    if body is None:
+        return None
+    inner = body.stream if body.stream is not None else Segments([body.content])
+    length = len(body.content) if body.stream is None else body.length
+    counted = Body(b"", body.content_type, stream=TrackedBody(inner, tracker, length))
+    counted.length = length
+    counted.replayable = body.stream is None or body.replayable
+    return counted
 
 
 def compress_body(content: bytes, encoding: str) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core
-from ._body import Body, as_chunked, compress_body, request_body
+from ._body import Body, as_chunked, compress_body, request_body, tracked
 from ._headers import (
     AUTHORIZATION,
     SET_COOKIE,
@@ -39,6 +39,7 @@ from .exceptions import (
 )
 from .response import ClientResponse
 from .timeouts import UNSET, Deadline, request_timeout
+from .upload_tracker import UploadTracker
 
 if TYPE_CHECKING:
     from .session import ClientSession, RaiseForStatus
@@ -87,6 +88,7 @@ async def send_request(
     max_field_size: Optional[int] = None,
     max_headers: Optional[int] = None,
     middlewares: Any = None,
+    upload_tracker: Optional[UploadTracker] = None,
 ) -> ClientResponse:
     """``session.request(method, str_or_url, ...)``: the response, after any redirects."""
     if session.closed:
@@ -140,6 +142,10 @@ async def send_request(
             raise ValueError("chunked can not be set if Content-Length header is set")
         body = as_chunked(body)
 
+    if upload_tracker is not None:
+        upload_tracker._bind()
+        body = tracked(body, upload_tracker)
+
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     deadline = Deadline(real_timeout.total)
     client = session._native_client(real_timeout, ssl, proxy, proxy_auth)
@@ -178,6 +184,9 @@ async def send_request(
         if resp is not None:
             resp.close()
         raise
+    finally:
+        if upload_tracker is not None:
+            upload_tracker._finalize(sent_nothing=body is None)
 
 
 async def _send_hop(

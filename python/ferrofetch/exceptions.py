@@ -43,6 +43,7 @@ __all__ = [
     "ServerTimeoutError",
     "SocketTimeoutError",
     "TooManyRedirects",
+    "UploadAbortedError",
 ]
 
 
@@ -195,6 +196,10 @@ class ClientPayloadError(ClientError):
 
 class BodyTooLargeError(ClientPayloadError):
     """The decoded body grew past ``max_body_size``; the rest was not read."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent (``UploadTracker.upload_complete``)."""
 
 
 class InvalidURL(ClientError, ValueError):

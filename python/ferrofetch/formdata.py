@@ -9,7 +9,6 @@ files on disk are not read then but streamed from a worker thread as the body go
 from __future__ import annotations
 
 import asyncio
-import email.message
 import io
 import mimetypes
 import re
@@ -22,6 +21,7 @@ from urllib.parse import quote, urlencode
 from multidict import MultiDict, MultiDictProxy
 
 from ._files import FileSource, Segments, on_disk
+from .payload import BytesPayload, IOBasePayload, Payload, TextIOPayload, charset_of
 
 __all__ = ["FormData"]
 
@@ -48,16 +48,6 @@ def _file_name(value: Any, default: Optional[str]) -> Optional[str]:
     if isinstance(name, str) and name and not (name.startswith("<") and name.endswith(">")):
         return Path(name).name
     return default
-
-
-def _declared_charset(content_type: Optional[str]) -> Optional[str]:
-    """The ``charset`` parameter of a media type, or None."""
-    if not content_type:
-        return None
-    message = email.message.Message()
-    message["content-type"] = content_type
-    charset = message.get_param("charset")
-    return charset if isinstance(charset, str) and charset else None
 
 
 class _TextFile:
@@ -130,6 +120,10 @@ class FormData:
             self._is_multipart = True
             if filename is None:
                 filename = _file_name(value, name)
+        elif isinstance(value, Payload):
+            self._is_multipart = True
+            if filename is None:
+                filename = value.filename
         elif isinstance(value, (bytes, bytearray, memoryview)) and filename is None:
             # aiohttp 3.x sends bytes as a file named after the field.
             filename = name
@@ -234,9 +228,11 @@ class FormData:
         """A part's bytes (or its file object, read later) and its ``Content-Type``."""
         value = field.value
         charset = self._charset or "utf-8"
+        if isinstance(value, Payload):
+            return self._payload_content(field, value)
         if isinstance(value, str):
             # A charset declared in the field's type is the one the text is sent in (aiohttp).
-            declared = _declared_charset(field.content_type)
+            declared = charset_of(field.content_type)
             return value.encode(declared or charset), field.content_type or f"text/plain; charset={charset}"
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value), field.content_type or "application/octet-stream"
@@ -254,6 +250,17 @@ class FormData:
         name = _file_name(value, None)
         guessed = mimetypes.guess_type(name)[0] if name else None
         return data, field.content_type or guessed or "application/octet-stream"
+
+    def _payload_content(self, field: _Field, value: Payload) -> tuple[Any, str]:
+        content_type = field.content_type or value.content_type
+        if isinstance(value, BytesPayload):
+            return bytes(value.value), content_type
+        if isinstance(value, TextIOPayload):
+            return _TextFile(value.value, value.encoding or "utf-8"), content_type
+        if isinstance(value, IOBasePayload):
+            file = value.value
+            return (file.read() if isinstance(file, io.BytesIO) else file), content_type
+        raise TypeError(f"Can not serialize value type: {type(value)!r}\n value: {value!r}")
 
     def _disposition(self, field: _Field) -> str:
         params = [("name", field.name)]

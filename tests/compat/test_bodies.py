@@ -4,17 +4,19 @@ aiohttp's payload objects and upload progress."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import tarfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pytest
 from blockbuster import blockbuster_ctx
 
 from tests.servers import RawServer, read_head, run_python
 
-from .conftest import Recorder
-from .support import same
+from .conftest import Recorder, Reply
+from .support import outcome, same
 
 
 async def test_formdata_text_field_is_sent_in_its_declared_charset(recorder: Recorder) -> None:
@@ -125,3 +127,136 @@ def test_a_large_file_upload_keeps_memory_bounded(
     assert report["received"] == size
     grown = report["peak"] - report["baseline"]
     assert grown < 32 * 1024 * 1024, f"peak RSS grew by {grown / 2**20:.1f} MiB uploading 128 MiB"
+
+
+async def test_payload_objects_as_bodies(recorder: Recorder, tmp_path: Any) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(b"<p>file</p>")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"one,"
+        yield b"two"
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        p = http.payload
+        with open(path, "rb") as f:
+            bodies = [
+                p.BytesPayload(b"raw", content_type="application/x-raw"),
+                p.StringPayload("привет", content_type="text/plain; charset=koi8-r"),
+                p.StringPayload("text", encoding="latin-1"),
+                p.JsonPayload({"a": [1, 2]}),
+                p.BufferedReaderPayload(f),
+                p.AsyncIterablePayload(chunks()),
+                p.get_payload("via get_payload"),
+            ]
+            async with http.ClientSession() as session:
+                for body in bodies:
+                    async with session.post(recorder.url + "/p", data=body) as resp:
+                        await resp.read()
+        kinds = [type(p.get_payload(v)).__name__ for v in (b"b", "s", io.BytesIO(b""), io.StringIO(""))]
+        seen = [(r.body, r.header("Content-Type"), r.header("Transfer-Encoding")) for r in recorder.requests]
+        try:
+            p.get_payload(object())
+        except p.LookupError:
+            lookup = "LookupError"
+        return seen, kinds, lookup
+
+    seen, kinds, lookup = await same(scenario)
+    assert seen[1] == ("привет".encode("koi8-r"), "text/plain; charset=koi8-r", None)
+    assert seen[4] == (b"<p>file</p>", "text/html", None)
+    assert kinds == ["BytesPayload", "StringPayload", "BytesIOPayload", "StringIOPayload"]
+    assert lookup == "LookupError"
+
+
+async def test_payload_inside_formdata(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        form = http.FormData()
+        p = http.payload
+        form.add_field(
+            "data", p.BytesPayload(b"\x00\x01", content_type="application/x-bin"), filename="d.bin"
+        )
+        form.add_field("text", p.StringPayload("é", content_type="text/plain; charset=latin-1"), filename="t")
+        async with http.ClientSession() as session:
+            async with session.post(recorder.url + "/f", data=form) as resp:
+                await resp.read()
+        request = recorder.requests[0]
+        boundary = (request.header("Content-Type") or "").partition("boundary=")[2].encode()
+        return request.body.replace(boundary, b"BOUNDARY")
+
+    await same(scenario)
+
+
+async def test_streamer_decorator(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        with pytest.warns(DeprecationWarning, match="streamer"):
+
+            @http.streamer
+            async def produce(writer: Any, count: int) -> None:
+                for i in range(count):
+                    await writer.write(f"chunk{i};".encode())
+
+        async with http.ClientSession() as session:
+            async with session.post(recorder.url + "/s", data=produce(3)) as resp:
+                await resp.read()
+        request = recorder.requests[0]
+        return request.body, request.header("Transfer-Encoding")
+
+    assert await same(scenario) == (b"chunk0;chunk1;chunk2;", "chunked")
+
+
+async def test_upload_tracker(recorder: Recorder, tmp_path: Any) -> None:
+    """Progress of a file upload, across a 307 redirect that sends the body again."""
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"x" * 300_000)
+    recorder.reply_for = lambda request: (
+        Reply(status=307, reason="Temporary Redirect", headers=[("Location", "/done")])
+        if request.target == "/first"
+        else Reply()
+    )
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        results = []
+        async with http.ClientSession() as session:
+            for target, data in (("/first", "file"), ("/done", b"bytes"), ("/done", None)):
+                tracker = http.UploadTracker()
+                with open(path, "rb") as f:
+                    async with session.post(
+                        recorder.url + target, data=f if data == "file" else data, upload_tracker=tracker
+                    ) as resp:
+                        await resp.read()
+                await asyncio.wait_for(tracker.upload_complete, 5)
+                results.append((tracker.attempts, tracker.bytes_written))
+            reuse = await outcome(session.get(recorder.url + "/done", upload_tracker=tracker))
+        return results, [len(r.body) for r in recorder.requests], reuse
+
+    assert await same(scenario) == (
+        [(2, 300_000), (1, 5), (1, 0)],
+        [300_000, 300_000, 5, 0],
+        ("error", "RuntimeError"),
+    )
+
+
+async def test_upload_tracker_when_the_upload_fails(raw_server: Callable[..., RawServer]) -> None:
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.close()
+
+    server = raw_server(refuse)
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"x" * 65536
+            await asyncio.sleep(0.001)
+
+    async def scenario(http: Any) -> Any:
+        tracker = http.UploadTracker()
+        async with http.ClientSession() as session:
+            failed = await outcome(session.post(server.url + "/u", data=endless(), upload_tracker=tracker))
+        await asyncio.wait({tracker.upload_complete}, timeout=5)
+        return failed[0], tracker.upload_complete.done(), tracker.upload_complete.exception() is not None
+
+    assert await same(scenario) == ("error", True, True)

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import ferrofetch
 import pytest
+from aiohttp.abc import AbstractResolver
 
 from tests.servers import HttpServer
 
@@ -65,10 +66,10 @@ async def test_json_serialize_bytes(recorder: Recorder) -> None:
     assert await same(scenario) == (b'{"custom": true}', "application/json")
 
 
-class _ToLoopback:
+class _ToLoopback(AbstractResolver):
     """An aiohttp ``AbstractResolver`` that maps every name to 127.0.0.1."""
 
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> Any:
         return [
             {
                 "hostname": host,
