@@ -191,12 +191,12 @@ async def test_payload_inside_formdata(recorder: Recorder) -> None:
 async def test_streamer_decorator(recorder: Recorder) -> None:
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
-        with pytest.warns(DeprecationWarning, match="streamer"):
+        async def write_chunks(writer: Any, count: int) -> None:
+            for i in range(count):
+                await writer.write(f"chunk{i};".encode())
 
-            @http.streamer
-            async def produce(writer: Any, count: int) -> None:
-                for i in range(count):
-                    await writer.write(f"chunk{i};".encode())
+        with pytest.warns(DeprecationWarning, match="streamer"):
+            produce = http.streamer(write_chunks)
 
         async with http.ClientSession() as session:
             async with session.post(recorder.url + "/s", data=produce(3)) as resp:
