@@ -191,6 +191,7 @@ async def test_payload_inside_formdata(recorder: Recorder) -> None:
 async def test_streamer_decorator(recorder: Recorder) -> None:
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
+
         async def write_chunks(writer: Any, count: int) -> None:
             for i in range(count):
                 await writer.write(f"chunk{i};".encode())

@@ -16,7 +16,7 @@ from aiohttp.abc import AbstractResolver
 from tests.servers import HttpServer
 
 from .conftest import Recorder
-from .support import FERROFETCH, outcome, same
+from .support import FERROFETCH, outcome, run_both, same
 
 
 async def test_chunked_sends_transfer_encoding_chunked(recorder: Recorder) -> None:
@@ -170,3 +170,30 @@ async def test_harmless_options_are_accepted(recorder: Recorder) -> None:
 
 def test_harness_sees_the_same_connector_class() -> None:
     assert FERROFETCH.TCPConnector is ferrofetch.TCPConnector
+
+
+async def test_total_raw_bytes(http_server: HttpServer) -> None:
+    """Without a Content-Encoding both count the body; for a gzip body ferrofetch cannot tell the
+    wire size and refuses (README, "Not supported")."""
+
+    async def scenario(http: Any) -> Any:
+        async with http.ClientSession() as session:
+            async with session.get(http_server.url + "/bytes/1000") as resp:
+                await resp.read()
+                plain = resp.content.total_raw_bytes
+            async with session.get(http_server.url + "/gzip") as resp:
+                await resp.read()
+                encoded = await outcome(_raw_bytes(resp))
+        return plain, encoded[0]
+
+    results = await run_both(scenario)
+    assert results["aiohttp"] == (1000, "ok")
+    assert results["ferrofetch"] == (1000, "error")
+    async with ferrofetch.ClientSession() as session:
+        async with session.get(http_server.url + "/gzip") as resp:
+            with pytest.raises(NotImplementedError, match="total_raw_bytes"):
+                resp.content.total_raw_bytes  # noqa: B018
+
+
+async def _raw_bytes(resp: Any) -> int:
+    return int(resp.content.total_raw_bytes)
