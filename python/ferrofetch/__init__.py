@@ -57,7 +57,20 @@ from .exceptions import (
 )
 from .formdata import FormData
 from .http_version import HttpVersion, HttpVersion10, HttpVersion11
-from .payload import streamer
+from .payload import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    streamer,
+)
 from .request_info import RequestInfo
 from .response import ClientResponse
 from .session import ClientSession, request
@@ -74,9 +87,13 @@ _atexit.register(_core._shutdown)
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "AsyncIterablePayload",
     "BaseConnector",
     "BasicAuth",
     "BodyTooLargeError",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "Client",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -103,12 +120,15 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
     "LoopbackServer",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "Pending",
     "RedirectClientError",
     "RequestInfo",
@@ -119,7 +139,10 @@ __all__ = [
     "SocketTimeoutError",
     "StreamReader",
     "StreamResponse",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "TooManyRedirects",
     "UploadAbortedError",
     "UploadTracker",
@@ -127,6 +150,7 @@ __all__ = [
     "encode_basic_auth",
     "fetch",
     "fetch_all",
+    "get_payload",
     "payload",
     "request",
     "runtime_info",

@@ -93,8 +93,7 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, AsyncIterable):
         return Body(b"", "application/octet-stream", stream=data)
     if isinstance(data, (Mapping, MultiDict, MultiDictProxy, list, tuple)):
-        content, content_type = FormData(data).encode()
-        return Body(content, content_type)
+        return await encode_data(FormData(data))
     raise TypeError(
         f"data of type {type(data).__name__} cannot be sent: pass bytes, str, a mapping or "
         "(name, value) pairs, FormData, a file object or an async iterable of bytes"

@@ -50,8 +50,9 @@ async def _discard_body(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 async def test_file_bodies_never_block_the_event_loop(recorder: Recorder, tmp_path: Any) -> None:
-    """A file given as ``data=``, a file inside ``FormData`` and a tar member: blockbuster (as
-    aiohttp's own suite uses it) fails any blocking read made on the event loop thread."""
+    """A file given as ``data=``, a file inside ``FormData`` or a mapping, and a tar member:
+    blockbuster (as aiohttp's own suite uses it) fails any blocking read made on the event loop
+    thread."""
     payload = bytes(range(256)) * 4096  # 1 MiB
     path = tmp_path / "upload.bin"
     path.write_bytes(payload)
@@ -61,14 +62,20 @@ async def test_file_bodies_never_block_the_event_loop(recorder: Recorder, tmp_pa
 
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
-        with open(path, "rb") as plain, open(path, "rb") as in_form, tarfile.open(archive) as tar:
+        with (
+            open(path, "rb") as plain,
+            open(path, "rb") as in_form,
+            open(path, "rb") as in_dict,
+            tarfile.open(archive) as tar,
+        ):
             member = tar.extractfile("member.bin")
             assert member is not None
             form = http.FormData()
             form.add_field("file", in_form, filename="upload.bin")
+            mapping = {"file": in_dict, "memory": io.BytesIO(b"data")}
             async with http.ClientSession() as session:
                 with blockbuster_ctx():
-                    for data in (plain, form, member):
+                    for data in (plain, form, member, mapping):
                         async with session.post(recorder.url + "/upload", data=data) as resp:
                             await resp.read()
         return [
@@ -80,6 +87,7 @@ async def test_file_bodies_never_block_the_event_loop(recorder: Recorder, tmp_pa
     assert sent[0] == (len(payload), True, str(len(payload)), None)
     assert sent[1][1]
     assert sent[2] == (len(payload), True, None, "chunked")  # a tar member's size is not announced
+    assert sent[3][1]
 
 
 UPLOAD_CLIENT = """
@@ -149,6 +157,7 @@ async def test_payload_objects_as_bodies(recorder: Recorder, tmp_path: Any) -> N
                 p.BufferedReaderPayload(f),
                 p.AsyncIterablePayload(chunks()),
                 p.get_payload("via get_payload"),
+                p.TextIOPayload(io.StringIO("текст"), encoding="koi8-r"),
             ]
             async with http.ClientSession() as session:
                 for body in bodies:
@@ -167,6 +176,7 @@ async def test_payload_objects_as_bodies(recorder: Recorder, tmp_path: Any) -> N
     assert seen[4] == (b"<p>file</p>", "text/html", None)
     assert kinds == ["BytesPayload", "StringPayload", "BytesIOPayload", "StringIOPayload"]
     assert lookup == "LookupError"
+    assert seen[7] == ("текст".encode("koi8-r"), "text/plain; charset=koi8-r", None)
 
 
 async def test_payload_inside_formdata(recorder: Recorder) -> None:
