@@ -107,7 +107,8 @@ async def _payload_body(payload: Payload) -> Body:
         return Body(bytes(value), content_type)
     if isinstance(payload, TextIOPayload):
         text = await asyncio.to_thread(value.read)
-        return Body(str(text).encode(payload.encoding or "utf-8"), content_type)
+        # Sent chunked, as aiohttp does: a text file's encoded size is not known beforehand.
+        return as_chunked(Body(str(text).encode(payload.encoding or "utf-8"), content_type))
     if isinstance(payload, IOBasePayload):
         if on_disk(value):
             return Body(b"", content_type, stream=Segments([await FileSource.of(value)]))
