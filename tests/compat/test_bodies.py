@@ -176,7 +176,7 @@ async def test_payload_objects_as_bodies(recorder: Recorder, tmp_path: Any) -> N
     assert seen[4] == (b"<p>file</p>", "text/html", None)
     assert kinds == ["BytesPayload", "StringPayload", "BytesIOPayload", "StringIOPayload"]
     assert lookup == "LookupError"
-    assert seen[7] == ("текст".encode("koi8-r"), "text/plain; charset=koi8-r", None)
+    assert seen[7] == ("текст".encode("koi8-r"), "text/plain; charset=koi8-r", "chunked")
 
 
 async def test_payload_inside_formdata(recorder: Recorder) -> None:
