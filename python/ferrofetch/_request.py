@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -68,7 +69,7 @@ async def send_request(
     allow_redirects: bool = True,
     max_redirects: int = 10,
     compress: Union[str, bool, None] = None,
-    chunked: Optional[bool] = None,
+    chunked: Union[bool, int, None] = None,
     expect100: bool = False,
     raise_for_status: Optional[RaiseForStatus] = None,
     read_until_eof: bool = True,
@@ -135,6 +136,8 @@ async def send_request(
         encoding = "deflate" if compress is True else compress
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
+    if not isinstance(chunked, bool) and chunked is not None:
+        warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
     if chunked:
         if "chunked" in all_headers.get("Transfer-Encoding", "").lower():
             raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
@@ -221,7 +224,8 @@ async def _send_hop(
     if hop.body is not None and hop.body.stream is not None:
         if hop.body.streamed and not hop.body.replayable:
             raise ClientPayloadError(
-                f"a streamed request body cannot be sent again (a redirect to {request_url} asked for it)"
+                "Cannot follow redirect with a consumed request body: a streamed body cannot be "
+                f"sent again (the redirect to {request_url} asked for it)"
             )
         hop.body.streamed = True
         options["data"] = hop.body.stream

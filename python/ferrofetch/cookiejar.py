@@ -548,5 +548,7 @@ def cookie_header(existing: Optional[str], cookies: BaseCookie[str]) -> Optional
         if name and eq:
             merged[name] = value
     for name, morsel in cookies.items():
-        merged[name] = morsel.coded_value
+        # A morsel's own name is the one sent, as aiohttp's request does (a jar may file a
+        # morsel under another key: update_cookies({"alias": morsel})).
+        merged[morsel.key or name] = morsel.coded_value
     return "; ".join(f"{name}={value}" for name, value in merged.items())

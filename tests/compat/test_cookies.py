@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from http.cookies import SimpleCookie
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
+import aiohttp
 from yarl import URL
 
 from .conftest import Recorder, Reply
@@ -275,3 +276,22 @@ async def test_the_jar_is_bounded_per_domain(recorder: Recorder) -> None:
     assert count <= 180
     assert oldest_kept == ["c26", "c27", "c28"]  # the least recently sent went first
     assert sent_last == 150  # one request sends at most 150
+
+
+async def test_a_morsel_is_sent_under_its_own_name(recorder: Recorder) -> None:
+    """``cookies={"alias": morsel}``: the morsel's own name goes on the wire, also when the jar
+    (here aiohttp's own, which files it under the alias) hands it back under the alias."""
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        morsel: Morsel[str] = Morsel()
+        morsel.set("real", "1", "1")
+        other: Morsel[str] = Morsel()
+        other.set("per_request", "2", "2")
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with http.ClientSession(cookie_jar=jar, cookies={"alias": morsel}) as session:
+            async with session.get(recorder.url + "/", cookies={"other_alias": other}) as resp:
+                await resp.read()
+        return recorder.requests[0].header("Cookie")
+
+    assert await same(scenario) == "real=1; per_request=2"

@@ -197,3 +197,13 @@ async def test_total_raw_bytes(http_server: HttpServer) -> None:
 
 async def _raw_bytes(resp: Any) -> int:
     return int(resp.content.total_raw_bytes)
+
+
+async def test_chunk_size_is_deprecated(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        async with http.ClientSession() as session:
+            with pytest.warns(DeprecationWarning, match="Chunk size is deprecated"):
+                async with session.post(recorder.url + "/", data=b"x", chunked=1024) as resp:
+                    return resp.status
+
+    assert await same(scenario) == 200
