@@ -22,7 +22,7 @@ from multidict import MultiDict, MultiDictProxy
 
 from ._files import FileSource, Segments, on_disk
 from .formdata import FormData
-from .payload import AsyncIterablePayload, BytesPayload, IOBasePayload, Payload, TextIOPayload
+from .payload import AsyncIterablePayload, BytesPayload, IOBasePayload, Payload, TextIOPayload, streamer
 from .upload_tracker import TrackedBody, UploadTracker
 
 __all__ = ["Body", "as_chunked", "compress_body", "encode_data", "encode_json", "request_body", "tracked"]
@@ -81,6 +81,8 @@ async def encode_data(data: Any) -> Body:
         return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
     if isinstance(data, Payload):
         return await _payload_body(data)
+    if isinstance(data, streamer):
+        data = data()  # aiohttp takes an uncalled @streamer function as a body too
     if isinstance(data, FormData):
         encoded, content_type = await data.encode_streamed()
         if isinstance(encoded, Segments):

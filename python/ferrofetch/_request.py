@@ -40,7 +40,7 @@ from .exceptions import (
 )
 from .response import ClientResponse
 from .timeouts import UNSET, Deadline, request_timeout
-from .upload_tracker import UploadTracker
+from .upload_tracker import UploadTracker, tracks_uploads
 
 if TYPE_CHECKING:
     from .session import ClientSession, RaiseForStatus
@@ -54,6 +54,7 @@ _TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 _UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares")
 
 
+@tracks_uploads
 async def send_request(
     session: ClientSession,
     method: str,
@@ -146,7 +147,6 @@ async def send_request(
         body = as_chunked(body)
 
     if upload_tracker is not None:
-        upload_tracker._bind()
         body = tracked(body, upload_tracker)
 
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
@@ -163,6 +163,8 @@ async def send_request(
     resp: Optional[ClientResponse] = None
     try:
         while True:
+            if upload_tracker is not None:
+                upload_tracker._attempt_started(has_body=hop.body is not None)
             resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
             # Checked in the core first, so headers are only converted for Python when needed.
             if resp._stream.has_header("set-cookie"):
@@ -187,9 +189,6 @@ async def send_request(
         if resp is not None:
             resp.close()
         raise
-    finally:
-        if upload_tracker is not None:
-            upload_tracker._finalize(sent_nothing=body is None)
 
 
 async def _send_hop(

@@ -11,12 +11,15 @@ with the body sent whole, or fails with the upload's error, or with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any, Optional
+import functools
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from typing import Any, Callable, Optional, TypeVar, cast
 
 from .exceptions import UploadAbortedError
 
-__all__ = ["UploadTracker"]
+__all__ = ["TrackedBody", "UploadTracker", "tracks_uploads"]
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 class UploadTracker:
@@ -43,12 +46,12 @@ class UploadTracker:
             raise RuntimeError("UploadTracker is already bound to a request")
         self._bound = True
 
-    def _attempt_started(self) -> None:
+    def _attempt_started(self, has_body: bool) -> None:
+        """A request of the chain is about to be sent; one without a body has sent it all."""
         self.attempts += 1
         self._written = 0
-        self._finished = False
+        self._finished = not has_body
         self._exc = None
-        self._writing = True
 
     def _attempt_ended(self, finished: bool, exc: Optional[BaseException] = None) -> None:
         self._writing = False
@@ -57,12 +60,8 @@ class UploadTracker:
         if self._final:
             self._settle()
 
-    def _finalize(self, sent_nothing: bool = False) -> None:
-        """The request ended (returned or raised): no attempt starts after this. A request
-        without a body counts as one attempt that sent its (empty) body whole."""
-        if sent_nothing and self.attempts == 0:
-            self.attempts = 1
-            self._finished = True
+    def _finalize(self) -> None:
+        """The request ended (returned or raised): no attempt starts after this."""
         self._final = True
         if not self._writing:
             self._settle()
@@ -76,6 +75,24 @@ class UploadTracker:
             return
         future.set_exception(self._exc or UploadAbortedError("The request body was not fully sent"))
         future.exception()  # retrieved: a poll with .done() must not log "never retrieved"
+
+
+def tracks_uploads(send: F) -> F:
+    """Wraps a request function: its ``upload_tracker=`` is bound first and settled however the
+    request ends, also when it fails before anything is sent (as in aiohttp)."""
+
+    @functools.wraps(send)
+    async def send_tracked(*args: Any, **kwargs: Any) -> Any:
+        tracker = kwargs.get("upload_tracker")
+        if not isinstance(tracker, UploadTracker):
+            return await send(*args, **kwargs)
+        tracker._bind()
+        try:
+            return await send(*args, **kwargs)
+        finally:
+            tracker._finalize()
+
+    return cast(F, send_tracked)
 
 
 class TrackedBody:
@@ -92,7 +109,8 @@ class TrackedBody:
 
     async def _chunks(self) -> AsyncIterator[Any]:
         tracker = self._tracker
-        tracker._attempt_started()
+        tracker._written = 0
+        tracker._writing = True
         try:
             async for chunk in self._inner:
                 tracker._written += len(chunk)

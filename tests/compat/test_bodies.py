@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import tarfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -93,6 +94,7 @@ async def test_file_bodies_never_block_the_event_loop(recorder: Recorder, tmp_pa
 UPLOAD_CLIENT = """
 import asyncio
 import json
+import socket
 import resource
 import sys
 
@@ -271,3 +273,54 @@ async def test_upload_tracker_when_the_upload_fails(raw_server: Callable[..., Ra
         return failed[0], tracker.upload_complete.done(), tracker.upload_complete.exception() is not None
 
     assert await same(scenario) == ("error", True, True)
+
+
+async def test_upload_tracker_attempts_and_early_failures(recorder: Recorder) -> None:
+    """Every request of a chain is an attempt (a 303 resend has no body); a request that fails
+    before sending, or is refused before being built, settles the tracker as aborted."""
+    recorder.reply_for = lambda request: (
+        Reply(status=303, reason="See Other", headers=[("Location", "/final")])
+        if request.target == "/see"
+        else Reply()
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    async def scenario(http: Any) -> Any:
+        results = []
+        async with http.ClientSession() as session:
+            for url in (recorder.url + "/see", f"http://127.0.0.1:{closed_port}/", "ftp://example.test/"):
+                tracker = http.UploadTracker()
+                failed = await outcome(session.post(url, data=b"d" * 512, upload_tracker=tracker))
+                await asyncio.wait({tracker.upload_complete}, timeout=5)
+                error = tracker.upload_complete.exception()
+                results.append((failed[0], tracker.attempts, tracker.bytes_written, type(error).__name__))
+        return results
+
+    assert await same(scenario) == [
+        ("ok", 2, 0, "NoneType"),
+        ("error", 1, 0, "UploadAbortedError"),
+        ("error", 0, 0, "UploadAbortedError"),
+    ]
+
+
+async def test_an_uncalled_streamer_is_a_body(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+
+        async def write_two(writer: Any) -> None:
+            await writer.write(b"ab")
+            await writer.write(b"cd")
+
+        with pytest.warns(DeprecationWarning):
+            produce = http.streamer(write_two)
+        async with http.ClientSession() as session:
+            async with session.post(
+                recorder.url + "/", data=produce, headers={"Content-Length": "4"}
+            ) as resp:
+                await resp.read()
+        request = recorder.requests[0]
+        return request.body, request.header("Content-Length"), request.header("Transfer-Encoding")
+
+    assert await same(scenario) == (b"abcd", "4", None)
