@@ -31,7 +31,7 @@ __all__ = ["Body", "as_chunked", "compress_body", "encode_data", "encode_json", 
 class Body:
     """An encoded request body and the headers it implies."""
 
-    __slots__ = ("content", "content_type", "length", "replayable", "stream", "streamed")
+    __slots__ = ("content", "content_type", "headers", "length", "replayable", "stream", "streamed")
 
     def __init__(
         self, content: bytes, content_type: Optional[str], stream: Optional[AsyncIterable[Any]] = None
@@ -44,6 +44,8 @@ class Body:
         self.replayable = isinstance(stream, Segments) and stream.replayable
         # A streamed body's size when known beforehand (sent as Content-Length).
         self.length: Optional[int] = stream.length if isinstance(stream, Segments) else None
+        # Further headers the body brings (a payload's Content-Disposition); the request's win.
+        self.headers: tuple[tuple[str, str], ...] = ()
 
     async def collected(self) -> bytes:
         """The whole body (a stream is read to the end here)."""
@@ -80,7 +82,9 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, str):
         return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
     if isinstance(data, Payload):
-        return await _payload_body(data)
+        body = await _payload_body(data)
+        body.headers = tuple((k, v) for k, v in data.headers.items() if k.lower() != "content-type")
+        return body
     if isinstance(data, streamer):
         data = data()  # aiohttp takes an uncalled @streamer function as a body too
     if isinstance(data, FormData):
@@ -146,6 +150,7 @@ def as_chunked(body: Optional[Body]) -> Body:
         return body
     chunked = Body(b"", body.content_type, stream=Segments([body.content]))
     chunked.length = None  # no Content-Length: the framing is chunked
+    chunked.headers = body.headers
     return chunked
 
 
@@ -157,6 +162,7 @@ def tracked(body: Optional[Body], tracker: UploadTracker) -> Optional[Body]:
     length = len(body.content) if body.stream is None else body.length
     counted = Body(b"", body.content_type, stream=TrackedBody(inner, tracker, length))
     counted.length = length
+    counted.headers = body.headers
     counted.replayable = body.stream is None or body.replayable
     return counted
 

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
+from urllib.parse import quote
 
 from multidict import CIMultiDict
 
@@ -196,9 +197,18 @@ class StringIOPayload(StringPayload):
 class IOBasePayload(Payload):
     """A file object: read in a worker thread and streamed when sent (never whole)."""
 
-    def __init__(self, value: Any, disposition: str = "attachment", *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, value: Any, disposition: Optional[str] = "attachment", *args: Any, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("filename", _guess_filename(value))
         super().__init__(value, *args, **kwargs)
+        if (
+            self._filename is not None
+            and disposition is not None
+            and "Content-Disposition" not in self._headers
+        ):
+            # Sent as a request header when the payload is the body (aiohttp's behaviour).
+            self._headers["Content-Disposition"] = f'{disposition}; filename="{quote(self._filename, "")}"'
 
     @property
     def autoclose(self) -> bool:

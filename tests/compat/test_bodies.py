@@ -324,3 +324,28 @@ async def test_an_uncalled_streamer_is_a_body(recorder: Recorder) -> None:
         return request.body, request.header("Content-Length"), request.header("Transfer-Encoding")
 
     assert await same(scenario) == (b"abcd", "4", None)
+
+
+async def test_a_file_payload_sends_its_content_disposition(recorder: Recorder, tmp_path: Any) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"notes")
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        async with http.ClientSession() as session:
+            with open(path, "rb") as f:
+                async with session.post(
+                    recorder.url + "/", data=http.get_payload(f, disposition="inline")
+                ) as resp:
+                    await resp.read()
+            with open(path, "rb") as f:
+                async with session.post(recorder.url + "/", data=f) as resp:
+                    await resp.read()
+        return [
+            (r.body, r.header("Content-Disposition"), r.header("Content-Type")) for r in recorder.requests
+        ]
+
+    assert await same(scenario) == [
+        (b"notes", 'inline; filename="notes.txt"', "text/plain"),
+        (b"notes", None, "text/plain"),
+    ]
