@@ -60,9 +60,13 @@ class UploadTracker:
         if self._final:
             self._settle()
 
-    def _finalize(self) -> None:
-        """The request ended (returned or raised): no attempt starts after this."""
+    def _finalize(self, failed: bool = False) -> None:
+        """The request ended (returned or raised): no attempt starts after this. A request that
+        returned may still be sending its body (the server answered early); one that raised
+        (or was cancelled) sends no more of it."""
         self._final = True
+        if failed:
+            self._writing = False
         if not self._writing:
             self._settle()
 
@@ -88,9 +92,12 @@ def tracks_uploads(send: F) -> F:
             return await send(*args, **kwargs)
         tracker._bind()
         try:
-            return await send(*args, **kwargs)
-        finally:
-            tracker._finalize()
+            result = await send(*args, **kwargs)
+        except BaseException:
+            tracker._finalize(failed=True)
+            raise
+        tracker._finalize()
+        return result
 
     return cast(F, send_tracked)
 

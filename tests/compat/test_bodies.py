@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from blockbuster import blockbuster_ctx
 
-from tests.servers import RawServer, read_head, run_python
+from tests.servers import HttpServer, RawServer, read_head, run_python
 
 from .conftest import Recorder, Reply
 from .support import outcome, same
@@ -349,3 +349,26 @@ async def test_a_file_payload_sends_its_content_disposition(recorder: Recorder, 
         (b"notes", 'inline; filename="notes.txt"', "text/plain"),
         (b"notes", None, "text/plain"),
     ]
+
+
+async def test_upload_tracker_of_a_cancelled_request(http_server: HttpServer) -> None:
+    async def scenario(http: Any) -> Any:
+        first_chunk_sent = asyncio.Event()
+
+        async def gated_body() -> AsyncIterator[bytes]:
+            yield b"a" * 100
+            first_chunk_sent.set()
+            await asyncio.Event().wait()  # until cancelled
+
+        tracker = http.UploadTracker()
+        async with http.ClientSession() as session:
+            task = asyncio.ensure_future(
+                session.post(http_server.url + "/echo", data=gated_body(), upload_tracker=tracker)
+            )
+            await asyncio.wait_for(first_chunk_sent.wait(), 5)
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+            settled = await outcome(asyncio.wait_for(tracker.upload_complete, 5))
+        return task.cancelled(), settled, tracker.attempts
+
+    assert await same(scenario) == (True, ("error", "UploadAbortedError"), 1)
