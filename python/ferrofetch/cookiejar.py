@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 
 from yarl import URL
 
-__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar", "cookie_header"]
+__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar", "cookie_header", "request_cookies"]
 
 LooseCookies = Union[
     Mapping[str, Union[str, "Morsel[str]"]],
@@ -259,6 +259,8 @@ class CookieJar(AbstractCookieJar):
         self._secure_origins = frozenset(URL(o).origin() for o in origins)
         self._store: dict[_Key, _Stored] = {}
         self._clock = 0
+        # A request's own cookies= are sent whatever their number (aiohttp's rule).
+        self._limited = True
 
     def _touch(self, stored: _Stored) -> None:
         self._clock += 1
@@ -352,7 +354,7 @@ class CookieJar(AbstractCookieJar):
         if expires is not None and expires <= now:
             self._store.pop(key, None)  # an expiry in the past deletes the cookie
             return
-        if key not in self._store and not self._make_room(domain, bool(morsel["secure"])):
+        if key not in self._store and self._limited and not self._make_room(domain, bool(morsel["secure"])):
             _LOG.debug("Dropped cookie %r for %s: its domain is full of Secure cookies", morsel.key, domain)
             return
         stored = self._store[key] = _Stored(morsel, host_only, expires)
@@ -436,7 +438,9 @@ class CookieJar(AbstractCookieJar):
         for _, _, stored in matches:
             chosen.pop(stored.morsel.key, None)
             chosen[stored.morsel.key] = (stored, self._for_sending(stored.morsel))
-        admitted = _within_header_limits(list(chosen.values()))
+        admitted = list(chosen.values())
+        if self._limited:
+            admitted = _within_header_limits(admitted)
         # Cookies sent together share one use, as in aiohttp and Firefox.
         self._clock += 1
         for stored, morsel in admitted:
@@ -536,6 +540,14 @@ class DummyCookieJar(AbstractCookieJar):
 
     def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         return SimpleCookie()
+
+
+def request_cookies(cookies: LooseCookies, url: URL, *, unsafe: bool, quote_cookie: bool) -> BaseCookie[str]:
+    """A request's own ``cookies=`` as sent to ``url``: the jar's rules, without its bounds."""
+    once = CookieJar(unsafe=unsafe, quote_cookie=quote_cookie)
+    once._limited = False
+    once.update_cookies(cookies)
+    return once.filter_cookies(url)
 
 
 def cookie_header(existing: Optional[str], cookies: BaseCookie[str]) -> Optional[str]:

@@ -26,7 +26,7 @@ from ._headers import LooseHeaders, StrOrURL, folded_names
 from ._request import send_request
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
-from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies, request_cookies
 from .http_version import HttpVersion, HttpVersion11
 from .response import CharsetResolver, ClientResponse, default_charset
 from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
@@ -295,9 +295,8 @@ class ClientSession:
         """The jar's cookies for ``url``, with the request's own ``cookies`` over them."""
         selected = self._cookie_jar.filter_cookies(url)
         if cookies is not None:
-            once = CookieJar(unsafe=self._cookie_jar.unsafe, quote_cookie=self._cookie_jar.quote_cookie)
-            once.update_cookies(cookies)
-            selected.load(once.filter_cookies(url))
+            jar = self._cookie_jar
+            selected.load(request_cookies(cookies, url, unsafe=jar.unsafe, quote_cookie=jar.quote_cookie))
         return selected
 
     def _native_client(

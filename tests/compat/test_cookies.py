@@ -295,3 +295,17 @@ async def test_a_morsel_is_sent_under_its_own_name(recorder: Recorder) -> None:
         return recorder.requests[0].header("Cookie")
 
     assert await same(scenario) == "real=1; per_request=2"
+
+
+async def test_a_requests_own_cookies_are_not_bounded(recorder: Recorder) -> None:
+    """The jar's per-request bound (150) is for stored cookies; ``cookies=`` go out whole."""
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        cookies = {f"c{i}": "v" for i in range(151)}
+        async with http.ClientSession() as session:
+            async with session.get(recorder.url + "/", cookies=cookies) as resp:
+                await resp.read()
+        return len((recorder.requests[0].header("Cookie") or "").split("; "))
+
+    assert await same(scenario) == 151
