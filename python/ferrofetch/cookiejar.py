@@ -542,9 +542,11 @@ class DummyCookieJar(AbstractCookieJar):
         return SimpleCookie()
 
 
-def request_cookies(cookies: LooseCookies, url: URL, *, unsafe: bool, quote_cookie: bool) -> BaseCookie[str]:
-    """A request's own ``cookies=`` as sent to ``url``: the jar's rules, without its bounds."""
-    once = CookieJar(unsafe=unsafe, quote_cookie=quote_cookie)
+def request_cookies(cookies: LooseCookies, url: URL, jar: AbstractCookieJar) -> BaseCookie[str]:
+    """A request's own ``cookies=`` as sent to ``url``: the session ``jar``'s rules (``unsafe``,
+    ``quote_cookie``, trusted origins), without its bounds."""
+    origins = getattr(jar, "treat_as_secure_origin", None)
+    once = CookieJar(unsafe=jar.unsafe, quote_cookie=jar.quote_cookie, treat_as_secure_origin=origins or None)
     once._limited = False
     once.update_cookies(cookies)
     return once.filter_cookies(url)

@@ -295,8 +295,7 @@ class ClientSession:
         """The jar's cookies for ``url``, with the request's own ``cookies`` over them."""
         selected = self._cookie_jar.filter_cookies(url)
         if cookies is not None:
-            jar = self._cookie_jar
-            selected.load(request_cookies(cookies, url, unsafe=jar.unsafe, quote_cookie=jar.quote_cookie))
+            selected.load(request_cookies(cookies, url, self._cookie_jar))
         return selected
 
     def _native_client(

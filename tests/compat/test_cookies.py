@@ -309,3 +309,21 @@ async def test_a_requests_own_cookies_are_not_bounded(recorder: Recorder) -> Non
         return len((recorder.requests[0].header("Cookie") or "").split("; "))
 
     assert await same(scenario) == 151
+
+
+async def test_a_requests_secure_cookie_honours_the_jars_trusted_origins(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        secure: Morsel[str] = Morsel()
+        secure.set("auth", "token", "token")
+        secure["secure"] = True
+        jar = http.CookieJar(unsafe=True, treat_as_secure_origin=[URL(recorder.url)])
+        async with http.ClientSession(cookie_jar=jar) as session:
+            async with session.get(recorder.url + "/", cookies={"auth": secure}) as resp:
+                await resp.read()
+        async with http.ClientSession() as session:
+            async with session.get(recorder.url + "/", cookies={"auth": secure}) as resp:
+                await resp.read()
+        return [r.header("Cookie") for r in recorder.requests]
+
+    assert await same(scenario) == ["auth=token", None]
