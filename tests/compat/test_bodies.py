@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from blockbuster import blockbuster_ctx
 
-from tests.servers import HttpServer, RawServer, read_head, run_python
+from tests.servers import HttpServer, RawServer, observe, read_head, run_python
 
 from .conftest import Recorder, Reply
-from .support import outcome, same
+from .support import same
 
 
 async def test_formdata_text_field_is_sent_in_its_declared_charset(recorder: Recorder) -> None:
@@ -94,7 +94,6 @@ async def test_file_bodies_never_block_the_event_loop(recorder: Recorder, tmp_pa
 UPLOAD_CLIENT = """
 import asyncio
 import json
-import socket
 import resource
 import sys
 
@@ -243,7 +242,7 @@ async def test_upload_tracker(recorder: Recorder, tmp_path: Any) -> None:
                         await resp.read()
                 await asyncio.wait_for(tracker.upload_complete, 5)
                 results.append((tracker.attempts, tracker.bytes_written))
-            reuse = await outcome(session.get(recorder.url + "/done", upload_tracker=tracker))
+            reuse = await observe(session.get(recorder.url + "/done", upload_tracker=tracker))
         return results, [len(r.body) for r in recorder.requests], reuse
 
     assert await same(scenario) == (
@@ -268,7 +267,7 @@ async def test_upload_tracker_when_the_upload_fails(raw_server: Callable[..., Ra
     async def scenario(http: Any) -> Any:
         tracker = http.UploadTracker()
         async with http.ClientSession() as session:
-            failed = await outcome(session.post(server.url + "/u", data=endless(), upload_tracker=tracker))
+            failed = await observe(session.post(server.url + "/u", data=endless(), upload_tracker=tracker))
         await asyncio.wait({tracker.upload_complete}, timeout=5)
         return failed[0], tracker.upload_complete.done(), tracker.upload_complete.exception() is not None
 
@@ -292,7 +291,7 @@ async def test_upload_tracker_attempts_and_early_failures(recorder: Recorder) ->
         async with http.ClientSession() as session:
             for url in (recorder.url + "/see", f"http://127.0.0.1:{closed_port}/", "ftp://example.test/"):
                 tracker = http.UploadTracker()
-                failed = await outcome(session.post(url, data=b"d" * 512, upload_tracker=tracker))
+                failed = await observe(session.post(url, data=b"d" * 512, upload_tracker=tracker))
                 await asyncio.wait({tracker.upload_complete}, timeout=5)
                 error = tracker.upload_complete.exception()
                 results.append((failed[0], tracker.attempts, tracker.bytes_written, type(error).__name__))
@@ -368,7 +367,7 @@ async def test_upload_tracker_of_a_cancelled_request(http_server: HttpServer) ->
             await asyncio.wait_for(first_chunk_sent.wait(), 5)
             task.cancel()
             await asyncio.wait({task}, timeout=5)
-            settled = await outcome(asyncio.wait_for(tracker.upload_complete, 5))
+            settled = await observe(asyncio.wait_for(tracker.upload_complete, 5))
         return task.cancelled(), settled, tracker.attempts
 
     assert await same(scenario) == (True, ("error", "UploadAbortedError"), 1)

@@ -13,10 +13,10 @@ import ferrofetch
 import pytest
 from aiohttp.abc import AbstractResolver
 
-from tests.servers import HttpServer
+from tests.servers import HttpServer, observe
 
 from .conftest import Recorder
-from .support import FERROFETCH, outcome, run_both, same
+from .support import FERROFETCH, run_both, same
 
 
 async def test_chunked_sends_transfer_encoding_chunked(recorder: Recorder) -> None:
@@ -26,7 +26,7 @@ async def test_chunked_sends_transfer_encoding_chunked(recorder: Recorder) -> No
             async with session.post(recorder.url + "/c", data=b"0123456789", chunked=True) as resp:
                 await resp.read()
             refused = [
-                await outcome(session.post(recorder.url + "/c", data=b"x", chunked=True, headers=headers))
+                await observe(session.post(recorder.url + "/c", data=b"x", chunked=True, headers=headers))
                 for headers in ({"Content-Length": "1"}, {"Transfer-Encoding": "chunked"})
             ]
         request = recorder.requests[0]
@@ -113,7 +113,7 @@ async def test_connector_as_async_context_manager_and_dns_cache() -> None:
     async def scenario(http: Any) -> Any:
         async with http.TCPConnector() as connector:
             connector.clear_dns_cache()
-            half = await outcome(_clear(connector, host="localhost"))
+            half = await observe(_clear(connector, host="localhost"))
             inside = connector.closed
         return inside, connector.closed, half
 
@@ -183,7 +183,7 @@ async def test_total_raw_bytes(http_server: HttpServer) -> None:
                 plain = resp.content.total_raw_bytes
             async with session.get(http_server.url + "/gzip") as resp:
                 await resp.read()
-                encoded = await outcome(_raw_bytes(resp))
+                encoded = await observe(_raw_bytes(resp))
         return plain, encoded[0]
 
     results = await run_both(scenario)
