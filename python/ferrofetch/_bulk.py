@@ -51,7 +51,7 @@ async def fetch_all(session: SessionView, urls: Iterable[StrOrURL], options: dic
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     return_exceptions = bool(options.get("return_exceptions", False))
-    body = await request_body(options.pop("data", None), options.pop("json", None), session.json_serialize)
+    body = await request_body(options.pop("data", None), options.pop("json", None), session._json_encoder)
     options["timeout"] = seconds_or_none(timeout.total)
     if session._skip_folded:
         options["skip_auto_headers"] = list(session._skip_folded)

@@ -7,7 +7,7 @@ Cancelling it aborts the request and closes its connection.
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Literal, TypeVar, final, overload
 
 from multidict import CIMultiDictProxy
@@ -183,8 +183,14 @@ class Redirect:
     @property
     def same_origin(self) -> bool:
         """Whether it stays on the scheme, host and port of the redirect's URL."""
-    def follow(self, cookie: str | None = None) -> Pending[StreamResponse | Redirect]:
-        """Send the next hop with ``cookie`` as its ``Cookie`` header (``None``: none).
+    @property
+    def keeps_body(self) -> bool:
+        """Whether the next hop sends the request's body again (307/308, 301/302 but for POST)."""
+    def follow(
+        self, cookie: str | None = None, data: AsyncIterable[Any] | None = None
+    ) -> Pending[StreamResponse | Redirect]:
+        """Send the next hop with ``cookie`` as its ``Cookie`` header (``None``: none), and
+        ``data`` (an async iterable, given again) as its body when it keeps one.
 
         Raises ``TooManyRedirects`` once ``max_redirects`` have been followed.
         """
@@ -290,6 +296,14 @@ def fetch_all(
 ) -> Pending[list[Response | BaseException]]: ...
 def _after_fork_in_child() -> None: ...
 def _shutdown() -> None: ...
+def _install_router(
+    router: Callable[
+        [str, str, list[tuple[str, str]], bytes],
+        Awaitable[tuple[int, str | None, list[tuple[str, str]], bytes] | None],
+    ]
+    | None,
+    /,
+) -> None: ...
 
 @final
 class LoopbackServer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -18,7 +19,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from . import _core
-from ._body import Body, compress_body, request_body
+from ._body import Body, as_chunked, compress_body, request_body, tracked
 from ._headers import (
     AUTHORIZATION,
     COOKIE,
@@ -40,6 +41,7 @@ from .exceptions import (
 )
 from .response import ClientResponse
 from .timeouts import UNSET, request_timeout, seconds_or_none
+from .upload_tracker import UploadTracker, tracks_uploads
 
 if TYPE_CHECKING:
     from ._session_view import RaiseForStatus, SessionView
@@ -55,6 +57,7 @@ _UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
+@tracks_uploads
 async def send_request(
     session: SessionView,
     method: str,
@@ -70,7 +73,7 @@ async def send_request(
     allow_redirects: bool = True,
     max_redirects: int = 10,
     compress: Union[str, bool, None] = None,
-    chunked: Optional[bool] = None,
+    chunked: Union[bool, int, None] = None,
     expect100: bool = False,
     raise_for_status: Optional[RaiseForStatus] = None,
     read_until_eof: bool = True,
@@ -90,6 +93,7 @@ async def send_request(
     max_field_size: Optional[int] = None,
     max_headers: Optional[int] = None,
     middlewares: Any = None,
+    upload_tracker: Optional[UploadTracker] = None,
 ) -> ClientResponse:
     """``session.request(method, str_or_url, ...)``: the response, after any redirects."""
     if session.closed:
@@ -112,9 +116,13 @@ async def send_request(
     if data is None and json is None:
         body = None
     else:
-        body = await request_body(data, json, session.json_serialize)
+        body = await request_body(data, json, session._json_encoder)
 
     all_headers = merge_headers(session.headers, headers)
+    if not read_until_eof:
+        raise NotImplementedError("read_until_eof=False is not supported by ferrofetch")
+    if expect100:
+        all_headers["Expect"] = "100-continue"
     try:
         url_text, url = session._request_url(str_or_url, params)
     except (ValueError, TypeError) as e:
@@ -131,6 +139,17 @@ async def send_request(
         encoding = "deflate" if compress is True else compress
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
+    if not isinstance(chunked, bool) and chunked is not None:
+        warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+    if chunked:
+        if "chunked" in all_headers.get("Transfer-Encoding", "").lower():
+            raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+        if "Content-Length" in all_headers:
+            raise ValueError("chunked can not be set if Content-Length header is set")
+        body = as_chunked(body)
+
+    if upload_tracker is not None:
+        body = tracked(body, upload_tracker)
 
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     if raise_for_status is None:
@@ -162,10 +181,22 @@ async def send_request(
         options["data"] = body.content if body.stream is None else body.stream
         if body.content_type:
             options["content_type"] = body.content_type
+        if (
+            body.stream is not None
+            and body.length is not None
+            and "chunked" not in all_headers.get("Transfer-Encoding", "")
+        ):
+            all_headers.setdefault("Content-Length", str(body.length))
+        for name, value in body.headers:
+            if name not in all_headers and name.lower() not in skip:
+                all_headers[name] = value
+        options["headers"] = list(all_headers.items())
 
     history: list[ClientResponse] = []
     resp: Optional[ClientResponse] = None
     try:
+        if upload_tracker is not None:
+            upload_tracker._attempt_started(has_body=body is not None)
         opened = await _open(client.open(url_text, **options), url, method, all_headers, history)
         while isinstance(opened, _core.Redirect):
             hop = _response(session, opened.response)
@@ -177,7 +208,14 @@ async def send_request(
                 cookies = None
             target = URL(opened.location, encoded=True)
             cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
-            opened = await _open(opened.follow(cookie), target, hop.method, all_headers, history)
+            # A body that can be sent again (bytes, files) is given again for a 307/308.
+            replay = body is not None and opened.keeps_body and body.stream is not None and body.replayable
+            if upload_tracker is not None:
+                upload_tracker._attempt_started(has_body=body is not None and opened.keeps_body)
+            follow = (
+                opened.follow(cookie, body.stream) if replay and body is not None else opened.follow(cookie)
+            )
+            opened = await _open(follow, target, hop.method, all_headers, history)
         # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
         resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)

@@ -22,6 +22,7 @@ use crate::py::options::{Kwargs, RequestOptions};
 use crate::py::pending::Pending;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
 use crate::request::send::{bounded, bounded_until, check_body_size, Hops, Sent, Step};
+use crate::request::upload::RequestBody;
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
 use crate::response::head::Head;
@@ -482,10 +483,27 @@ impl Redirect {
         self.same_origin
     }
 
-    /// Sends the next hop with `cookie` as its `Cookie` (`None`: none); completes like
-    /// `Client.open`. Raises `TooManyRedirects` past `max_redirects`.
-    #[pyo3(signature = (cookie=None))]
-    fn follow<'py>(&self, py: Python<'py>, cookie: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    /// Whether the next hop sends the request's body again (a 307/308, or a 301/302 of
+    /// anything but POST).
+    #[getter]
+    fn keeps_body(&self) -> bool {
+        self.paused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|paused| paused.hops.keeps_body(paused.status))
+    }
+
+    /// Sends the next hop with `cookie` as its `Cookie` (`None`: none), and `data` as its body
+    /// when it keeps one (an async iterable given again: a streamed body is sent once per
+    /// `data`); completes like `Client.open`. Raises `TooManyRedirects` past `max_redirects`.
+    #[pyo3(signature = (cookie=None, data=None))]
+    fn follow<'py>(
+        &self,
+        py: Python<'py>,
+        cookie: Option<&str>,
+        data: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         Pending::deferring_errors(py, "open", || {
             let Some(mut paused) = self.paused.lock().unwrap_or_else(|p| p.into_inner()).take()
             else {
@@ -504,6 +522,11 @@ impl Redirect {
                     )
                 })?;
             paused.hops.set_cookie(cookie);
+            if let Some(data) = data {
+                if let Some(body) = RequestBody::stream_from(data)? {
+                    paused.hops.replace_body(body);
+                }
+            }
             open_hops(py, paused.engine, paused.options, paused.hops, true)
         })
     }

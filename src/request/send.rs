@@ -207,7 +207,7 @@ impl Hops {
                     return Err(FetchError::new(
                         ErrorKind::Payload,
                         Some(url_text),
-                        format!("a streamed request body cannot be sent again (a 307/308 redirect to {url_text} asked for it)"),
+                        format!("Cannot follow redirect with a consumed request body: a streamed body cannot be sent again (the redirect to {url_text} asked for it)"),
                     ))
                 }
             }
@@ -215,10 +215,10 @@ impl Hops {
         let read_timeout = timeouts
             .read
             .and_then(|s| Duration::try_from_secs_f64(s).ok());
-        let response = head_within(engine.http.execute(request), uploaded, read_timeout)
+        let exchange = crate::request::hop::send(engine, request);
+        let response = head_within(exchange, uploaded, read_timeout)
             .await
-            .ok_or_else(|| FetchError::read_timeout(url_text, &timeouts))?
-            .map_err(|e| FetchError::from_send(&e, url_text, &timeouts))?;
+            .ok_or_else(|| FetchError::read_timeout(url_text, &timeouts))??;
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {
@@ -307,6 +307,19 @@ impl Hops {
         self.url = next;
         self.take_credentials();
         Ok(())
+    }
+
+    /// Whether the hop after a `status` redirect sends the body again (307/308; 301/302 but
+    /// for POST; never after 303 but for HEAD, which has none).
+    pub fn keeps_body(&self, status: StatusCode) -> bool {
+        self.body.is_some() && !changes_method_to_get(status, &self.method)
+    }
+
+    /// The body for the next hops, given again by a caller that can replay it (a file).
+    pub fn replace_body(&mut self, body: RequestBody) {
+        if self.body.is_some() {
+            self.body = Some(body);
+        }
     }
 
     /// The `Cookie` the next hop sends, as the session's cookie jar chose it (`None`: none).
