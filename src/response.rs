@@ -5,10 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
 use crate::body::ReceivedBody;
@@ -146,6 +147,22 @@ impl Response {
     }
 }
 
+/// The version `Head::http_version` printed, read back (pickling).
+fn parse_http_version(text: &str) -> PyResult<Version> {
+    Ok(match text {
+        "HTTP/0.9" => Version::HTTP_09,
+        "HTTP/1.0" => Version::HTTP_10,
+        "HTTP/1.1" => Version::HTTP_11,
+        "HTTP/2" => Version::HTTP_2,
+        "HTTP/3" => Version::HTTP_3,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "cannot restore a Response with HTTP version {other:?}"
+            )))
+        }
+    })
+}
+
 /// `bytes.decode(charset, errors)`, falling back to UTF-8 for a charset Python does not know.
 pub fn decode_text<'py>(
     py: Python<'py>,
@@ -263,6 +280,78 @@ impl Response {
 
     fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {
         self.head.raise_for_status(py, self.headers(py)?)
+    }
+
+    /// Pickling (multiprocessing, Dask): every attribute as a plain value, headers as the raw
+    /// pairs received, and the body as the `bytes` that `content` returns.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let state = (
+            &this.head.url,
+            this.head.method.as_str(),
+            this.head.status.as_u16(),
+            this.head.reason.as_deref(),
+            this.head.http_version(),
+            to_raw_pairs(py, &this.head.headers)?,
+            &this.head.history,
+            this.content(py)?,
+            this.elapsed.as_secs_f64(),
+        );
+        Ok((
+            slf.get_type().getattr("_from_state")?,
+            state.into_pyobject(py)?,
+        ))
+    }
+
+    /// The inverse of `__reduce__`.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _from_state(
+        py: Python<'_>,
+        url: String,
+        method: &str,
+        status: u16,
+        reason: Option<String>,
+        http_version: &str,
+        raw_headers: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>,
+        history: Vec<String>,
+        content: Py<PyBytes>,
+        elapsed: f64,
+    ) -> PyResult<Self> {
+        let invalid =
+            |what: &str| PyValueError::new_err(format!("cannot restore a Response: {what}"));
+        let mut headers = HeaderMap::with_capacity(raw_headers.len());
+        for (name, value) in raw_headers {
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("a header name"))?;
+            let value =
+                HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid("a header value"))?;
+            headers.append(name, value);
+        }
+        let head = Head {
+            url,
+            method: Method::from_bytes(method.as_bytes()).map_err(|_| invalid("the method"))?,
+            status: StatusCode::from_u16(status).map_err(|_| invalid("the status"))?,
+            reason,
+            version: parse_http_version(http_version)?,
+            headers,
+            history,
+            started: Instant::now(),
+        };
+        let cached = PyOnceLock::new();
+        // A fresh lock cannot already hold a value.
+        let _ = cached.set(py, content);
+        Ok(Response {
+            head,
+            body: std::sync::Mutex::new(ReceivedBody::default()),
+            elapsed: Duration::try_from_secs_f64(elapsed)
+                .map_err(|_| invalid("the elapsed time"))?,
+            headers: PyOnceLock::new(),
+            content: cached,
+        })
     }
 
     fn __repr__(&self) -> String {
