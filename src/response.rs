@@ -298,7 +298,8 @@ impl Response {
             to_raw_pairs(py, &this.head.headers)?,
             &this.head.history,
             this.content(py)?,
-            this.elapsed.as_secs_f64(),
+            // Whole nanoseconds: seconds as a float would not always come back to the same value.
+            u64::try_from(this.elapsed.as_nanos()).unwrap_or(u64::MAX),
         );
         Ok((
             slf.get_type().getattr("_from_state")?,
@@ -319,7 +320,7 @@ impl Response {
         raw_headers: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>,
         history: Vec<String>,
         content: Py<PyBytes>,
-        elapsed: f64,
+        elapsed_ns: u64,
     ) -> PyResult<Self> {
         let invalid =
             |what: &str| PyValueError::new_err(format!("cannot restore a Response: {what}"));
@@ -347,8 +348,7 @@ impl Response {
         Ok(Response {
             head,
             body: std::sync::Mutex::new(ReceivedBody::default()),
-            elapsed: Duration::try_from_secs_f64(elapsed)
-                .map_err(|_| invalid("the elapsed time"))?,
+            elapsed: Duration::from_nanos(elapsed_ns),
             headers: PyOnceLock::new(),
             content: cached,
         })

@@ -85,6 +85,20 @@ class Response:
     def history(self) -> list[str]: ...
     def json(self, **loads_kwargs: Any) -> Any: ...
     def raise_for_status(self) -> None: ...
+    def __reduce__(self) -> tuple[Callable[..., Response], tuple[Any, ...]]:
+        """Pickling: the attributes as plain values (headers as raw pairs, the body as bytes)."""
+    @staticmethod
+    def _from_state(
+        url: str,
+        method: str,
+        status: int,
+        reason: str | None,
+        http_version: str,
+        raw_headers: list[tuple[bytes, bytes]],
+        history: list[str],
+        content: bytes,
+        elapsed_ns: int,
+    ) -> Response: ...
 
 @final
 class StreamResponse:

@@ -57,9 +57,9 @@ __all__ = [
     "CLIENT_OPTIONS",
     "SCHEMA",
     "FetchRecord",
+    "endpoint",
     "fetch_bag",
     "fetch_dataframe",
-    "endpoint",
     "partition_by_host",
     "to_parquet",
 ]
@@ -202,7 +202,8 @@ def fetch_bag(
         raise TypeError(f"the options must pickle to reach the workers: {error}") from error
     indexed = list(enumerate(urls))
     if not indexed:
-        return db.from_sequence([], npartitions=1)
+        empty: db.Bag = db.from_sequence([], npartitions=1)
+        return empty
     if npartitions is None:
         size = partition_size or _DEFAULT_PARTITION_SIZE
         npartitions = -(-len(indexed) // size)
@@ -214,7 +215,8 @@ def fetch_bag(
         step = -(-len(indexed) // npartitions)
         partitions = [indexed[start : start + step] for start in range(0, len(indexed), step)]
     bag = db.from_sequence(partitions, npartitions=len(partitions))
-    return bag.map_partitions(_fetch_partitions, keep_body=keep_body, options=options)
+    fetched: db.Bag = bag.map_partitions(_fetch_partitions, keep_body=keep_body, options=options)
+    return fetched
 
 
 def fetch_dataframe(urls: Iterable[str], **kwargs: Any) -> dd.DataFrame:
@@ -224,12 +226,11 @@ def fetch_dataframe(urls: Iterable[str], **kwargs: Any) -> dd.DataFrame:
     ``headers`` object, ``body`` object (``bytes`` or ``None``), ``body_length`` Int64,
     ``elapsed`` float64, ``error`` and ``error_message`` str (missing when there is none).
     """
-    return fetch_bag(urls, **kwargs).to_dataframe(meta=_meta())
+    frame: dd.DataFrame = fetch_bag(urls, **kwargs).to_dataframe(meta=_meta())
+    return frame
 
 
-def to_parquet(
-    records: Union[db.Bag, dd.DataFrame], path: str, **kwargs: Any
-) -> Any:
+def to_parquet(records: Union[db.Bag, dd.DataFrame], path: str, **kwargs: Any) -> Any:
     """Write records from :func:`fetch_bag` or :func:`fetch_dataframe` as Parquet, with :data:`SCHEMA`.
 
     Dask's own ``DataFrame.to_parquet`` writes each partition as it is computed, so results

@@ -90,6 +90,15 @@ class HistoryEntry(NamedTuple):
     headers: Any
     request_info: Any
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_history_entry, (*self[:5], _picklable(self.headers), self.request_info))
+
+
+def _history_entry(
+    url: Any, real_url: Any, method: str, status: int, reason: str | None, headers: Any, request_info: Any
+) -> HistoryEntry:
+    return HistoryEntry(url, real_url, method, status, reason, _unpickled(headers), request_info)
+
 
 def _hop(response: Any) -> Any:
     if isinstance(response, HistoryEntry) or not hasattr(response, "request_info"):
@@ -100,7 +109,7 @@ def _hop(response: Any) -> Any:
         response.method,
         response.status,
         response.reason,
-        _picklable(response.headers),
+        response.headers,
         response.request_info,
     )
 
@@ -127,16 +136,12 @@ def _restore(cls: type[ClientError], args: tuple[Any, ...], state: dict[str, Any
     error = cls.__new__(cls, *args)
     error.args = args
     for name, value in state.items():
-        setattr(error, name, value.proxy() if isinstance(value, _ReadOnly) else value)
-    history = getattr(error, "history", None)
-    if isinstance(history, tuple):
-        error.history = tuple(
-            hop._replace(headers=hop.headers.proxy())
-            if isinstance(hop, HistoryEntry) and isinstance(hop.headers, _ReadOnly)
-            else hop
-            for hop in history
-        )
+        setattr(error, name, _unpickled(value))
     return error
+
+
+def _unpickled(value: Any) -> Any:
+    return value.proxy() if isinstance(value, _ReadOnly) else value
 
 
 class ClientConnectionError(ClientError, OSError):

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
 
-from distributed import Client, LocalCluster  # noqa: E402
+from distributed import Client, LocalCluster
 
 
 @pytest.fixture(scope="package")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import ferrofetch
+import ferrofetch.dask as ffd
 import pytest
 from distributed import Client, futures_of, wait
 
-import ferrofetch.dask as ffd
 from tests.servers import HttpServer, refused_url, run_python
 
 BULK = 20_000
