@@ -8,6 +8,8 @@ Needs the ``dask`` extra (``maturin develop --release --extras dask``, or ``pip 
 distinct (``/bytes/100?i=N``). Each round runs, alternately:
 
 - ``fetch_all``: one ``asyncio.run(ferrofetch.fetch_all(urls, concurrency=C))`` in this process;
+- ``records``: the same in this process, with the records ``fetch_bag`` makes built from the
+  responses (what the cluster does per URL, without Dask);
 - ``dask 1 worker``: ``fetch_bag(urls, ...).count()`` on a ``LocalCluster`` of 1 worker process
   with 1 thread (records built on the worker, as when writing Parquet, only the count returned);
 - ``dask 2 workers``: the same on 2 worker processes.
@@ -46,6 +48,20 @@ def single_process(urls: list[str], concurrency: int) -> tuple[float, float]:
     failed = sum(isinstance(r, BaseException) for r in results)
     if failed:
         raise SystemExit(f"fetch_all: {failed} of {len(urls)} requests failed")
+    return wall, cpu
+
+
+def records_in_process(urls: list[str], args: argparse.Namespace) -> tuple[float, float]:
+    from ferrofetch.dask import _fetch_partitions
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    records = _fetch_partitions(
+        [list(enumerate(urls))], keep_body=True, options={"concurrency": args.concurrency, "timeout": 60}
+    )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    failed = sum(record["status"] != 200 for record in records)
+    if failed:
+        raise SystemExit(f"records: {failed} of {len(urls)} requests failed")
     return wall, cpu
 
 
@@ -104,9 +120,14 @@ def main() -> None:
             on_cluster(client, urls[: args.partition_size * 2], args)
         single_process(urls[:1000], args.concurrency)
 
-        runs: dict[str, list[tuple[float, float]]] = {"fetch_all": [], **{name: [] for name in clusters}}
+        runs: dict[str, list[tuple[float, float]]] = {
+            "fetch_all": [],
+            "records": [],
+            **{name: [] for name in clusters},
+        }
         for number in range(args.rounds):
             runs["fetch_all"].append(single_process(urls, args.concurrency))
+            runs["records"].append(records_in_process(urls, args))
             for name, (_, client) in clusters.items():
                 runs[name].append(on_cluster(client, urls, args))
             print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
@@ -132,8 +153,8 @@ def report(runs: dict[str, list[tuple[float, float]]], args: Any) -> None:
         cpu = statistics.median(c for _, c in samples)
         rates[name] = args.urls / wall
         print(f"{name:<16} {rates[name]:>10,.0f} {cpu:>8.2f} {args.urls / cpu:>15,.0f}")
-    ratio = rates["dask 1 worker"] / rates["fetch_all"]
-    print(f"dask 1 worker / fetch_all: {ratio:.2f}x")
+    for base in ("fetch_all", "records"):
+        print(f"dask 1 worker / {base}: {rates['dask 1 worker'] / rates[base]:.2f}x")
 
 
 if __name__ == "__main__":
