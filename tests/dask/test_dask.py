@@ -66,6 +66,10 @@ def test_20000_urls_match_a_single_process_fetch_all(
             assert record["body_length"] == len(single.content)
             assert record["error"] is None
     assert records[BULK - 1]["body"] == expected_body(BULK - 1)
+    first = local[0]
+    assert isinstance(first, ferrofetch.Response)
+    assert [name for name, _ in records[0]["headers"]] == list(first.headers.keys())
+    assert dict(records[0]["headers"])["content-length"] == first.headers["Content-Length"]
     assert [r["error"] for r in records[BULK:]] == ["ClientConnectorError", "NonHttpUrlClientError"]
 
 
@@ -170,6 +174,11 @@ def test_partition_by_host_puts_each_host_in_one_partition() -> None:
     assert ffd.endpoint("http://[::1") == ("", None)
     with pytest.raises(ValueError, match="npartitions"):
         ffd.partition_by_host(urls, 0)
+
+
+def test_header_values_are_text_as_in_response_headers() -> None:
+    raw = ((b"x-utf8", "café".encode()), (b"x-latin1", "café".encode("latin-1")))
+    assert ffd._header_pairs(raw) == [("x-utf8", "café"), ("x-latin1", "café")]
 
 
 def test_options_must_pickle_and_failures_are_always_recorded() -> None:
