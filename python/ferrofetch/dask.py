@@ -19,7 +19,7 @@ How it runs, and why it is safe on a cluster:
   output still has each URL exactly once. A rerun partition sends its requests again: use it for
   requests that are safe to repeat (GET, HEAD, or idempotent by design).
 - ``concurrency`` (default 100) bounds the requests in flight in one task; ``limit`` and
-  ``limit_per_host`` bound the connections of one worker process's pool (shared by its threads).
+  ``limit_per_host`` bound them in one worker process's pool (shared by its threads).
   Neither spans the cluster: :func:`partition_by_host` (``by_host=True``) puts all of a host's URLs
   in one partition, so at any moment one task, on one worker, talks to that host.
 
