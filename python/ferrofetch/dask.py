@@ -133,9 +133,10 @@ def partition_by_host(
     """Split ``urls`` into at most ``npartitions`` lists of ``(index, url)``, each host in one.
 
     A host is what ``key(url)`` returns; by default the URL's endpoint ``(host name in lower
-    case, port)``, the same key that ``limit_per_host`` counts connections by (as aiohttp's
-    ``TCPConnector`` does). Pass e.g. ``key=lambda url: urlsplit(url).hostname`` to group every
-    port of a host name together. A URL that does not parse groups under ``("", None)``.
+    case, port)``: ``limit_per_host`` counts by scheme, host and port (as aiohttp's
+    ``TCPConnector`` does), so each of its counters falls within one group. Pass e.g.
+    ``key=lambda url: urlsplit(url).hostname`` to group every port of a host name together.
+    A URL that does not parse groups under ``("", None)``.
 
     Hosts are placed largest first into the partition with the fewest URLs so far, so sizes
     stay even unless one host has more than a partition's share. Within a partition the URLs
