@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import os
 import pickle
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Optional, TypedDict, Union
@@ -122,9 +121,8 @@ class FetchRecord(TypedDict):
 IndexedURL = tuple[int, str]
 
 # One pool per worker process and set of pool options, made by the first task that needs it.
+# A forked child may inherit these: each Client rebuilds its pool after a fork by itself.
 _clients: dict[tuple[tuple[str, Any], ...], Client] = {}
-# A forked child must not reuse its parent's pools (their connections belong to the parent).
-os.register_at_fork(after_in_child=_clients.clear)
 
 
 def partition_by_host(

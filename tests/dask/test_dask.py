@@ -221,3 +221,19 @@ def test_elapsed_is_seconds(dask_client: Client, http_server: HttpServer) -> Non
     bag = ffd.fetch_bag([f"{http_server.url}/slow?delay=0.3"], timeout=30)
     (record,) = dask_client.compute(bag).result(timeout=60)
     assert 0.3 <= record["elapsed"] < time.perf_counter() - started
+
+
+def fetch_in_child(url: str) -> list[ffd.FetchRecord]:
+    return ffd._fetch_partitions([[(0, url)]], keep_body=True, options={"timeout": 10})
+
+
+def test_a_forked_worker_makes_its_own_pool(loopback_server: ferrofetch.LoopbackServer) -> None:
+    import multiprocessing
+
+    url = f"{loopback_server.url}/bytes/3"
+    # The parent has a pool and a running runtime; a forked child must not reuse either.
+    assert fetch_in_child(url)[0]["status"] == 200
+    assert ffd._clients
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        (record,) = pool.apply_async(fetch_in_child, (url,)).get(timeout=30)
+    assert (record["status"], record["body"]) == (200, b"xxx")
