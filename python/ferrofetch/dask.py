@@ -101,6 +101,9 @@ SCHEMA = pa.schema(
 )
 
 _DEFAULT_PARTITION_SIZE = 1000
+# URLs per fetch_all call inside a task (at least 32 times `concurrency`, so the tail of each call,
+# when fewer than `concurrency` requests are left in flight, stays a small share of it).
+_MIN_BATCH = 2000
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -271,22 +274,32 @@ def _fetch_partitions(
     client_options = {name: value for name, value in options.items() if name in CLIENT_OPTIONS}
     request_options = {name: value for name, value in options.items() if name not in CLIENT_OPTIONS}
     client = _client(client_options)
+    batch = max(_MIN_BATCH, 32 * int(request_options.get("concurrency") or 100))
+    pairs = [pair for partition in partitions for pair in partition]
+    batches = [pairs[start : start + batch] for start in range(0, len(pairs), batch)]
+    # Dask runs tasks in worker threads without an event loop; a loop per task costs
+    # microseconds against its thousands of requests.
+    return asyncio.run(_fetch_batches(client, batches, keep_body, request_options))
+
+
+async def _fetch_batches(
+    client: Client, batches: list[list[IndexedURL]], keep_body: bool, options: dict[str, Any]
+) -> list[FetchRecord]:
+    # One fetch_all per batch, the next one started before this one's records are built: the
+    # runtime fetches while Python builds (measured: records cost a quarter of a URL's CPU, and
+    # built after the whole partition they left the network idle for that long).
     records: list[FetchRecord] = []
-    for partition in partitions:
-        urls = [url for _, url in partition]
-        outcomes = _run(client.fetch_all(urls, return_exceptions=True, **request_options))
-        for (index, url), outcome in zip(partition, outcomes):
-            records.append(_record(index, url, outcome, keep_body))
+    ahead = None
+    for number, batch in enumerate(batches):
+        current = ahead or client.fetch_all([url for _, url in batch], return_exceptions=True, **options)
+        outcomes = await current
+        if number + 1 < len(batches):
+            following = [url for _, url in batches[number + 1]]
+            ahead = client.fetch_all(following, return_exceptions=True, **options)
+        records.extend(
+            _record(index, url, outcome, keep_body) for (index, url), outcome in zip(batch, outcomes)
+        )
     return records
-
-
-def _run(pending: Any) -> list[Any]:
-    # Dask runs tasks in worker threads without an event loop; a loop per partition costs
-    # microseconds against the partition's thousands of requests.
-    async def wait() -> list[Any]:
-        return list(await pending)
-
-    return asyncio.run(wait())
 
 
 def _header_pairs(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[str, str]]:
