@@ -184,7 +184,8 @@ def fetch_bag(
     keep_body: bool = True,
     **options: Any,
 ) -> db.Bag:
-    """A lazy ``dask.bag.Bag`` of one :class:`FetchRecord` per URL, in input order.
+    """A lazy ``dask.bag.Bag`` of one :class:`FetchRecord` per URL: in input order, or by host
+    with ``by_host`` (``index`` is always the input position).
 
     ``partition_size`` (URLs per task, default 1000) or ``npartitions`` sets the split; with
     ``by_host=True`` the split is :func:`partition_by_host`'s, so a host's per-worker limits
