@@ -34,8 +34,8 @@ import ferrofetch.dask as ffd
 from distributed import Client, LocalCluster
 
 SERVER = (
-    "import sys, time, ferrofetch\n"
-    "server = ferrofetch.LoopbackServer()\n"
+    "import sys, ferrofetch.testing\n"
+    "server = ferrofetch.testing.LoopbackServer()\n"
     "print(server.url, flush=True)\n"
     "sys.stdin.read()\n"
 )

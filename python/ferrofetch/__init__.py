@@ -18,7 +18,6 @@ from ._api import fetch, fetch_all
 from ._core import (
     DEFAULT_MAX_BODY_SIZE,
     Client,
-    LoopbackServer,
     Pending,
     Response,
     StreamResponse,
@@ -64,6 +63,13 @@ from .response import ClientResponse
 from .session import ClientSession, request
 from .streams import EofStream, StreamReader
 from .timeouts import ClientTimeout
+from .tracing import (
+    TraceConfig,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+)
 
 __version__ = _core.__version__
 
@@ -106,7 +112,6 @@ __all__ = [
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
-    "LoopbackServer",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
     "Pending",
@@ -121,6 +126,11 @@ __all__ = [
     "StreamResponse",
     "TCPConnector",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
     "configure",
     "encode_basic_auth",
     "fetch",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from http.cookies import BaseCookie
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
@@ -30,6 +30,7 @@ from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
 from .http_version import HttpVersion, HttpVersion11
 from .response import CharsetResolver, ClientResponse, default_charset
 from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
+from .tracing import TraceConfig, traced
 
 __all__ = ["ClientSession", "request"]
 
@@ -73,7 +74,7 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        trace_configs: Optional[list[Any]] = None,
+        trace_configs: Optional[list[TraceConfig]] = None,
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
@@ -84,8 +85,6 @@ class ClientSession:
         self._connector: Optional[BaseConnector] = None
         if request_class is not None:
             raise NotImplementedError("ClientSession(request_class=...) is not supported by ferrofetch")
-        if trace_configs:
-            raise NotImplementedError("ClientSession(trace_configs=...) is not supported by ferrofetch")
         if tuple(middlewares):
             raise NotImplementedError("ClientSession(middlewares=...) is not supported by ferrofetch")
         if version != HttpVersion11:
@@ -119,6 +118,9 @@ class ClientSession:
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class or ClientResponse
         self._resolve_charset = fallback_charset_resolver
+        self._trace_configs: list[TraceConfig] = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
         # The native pool for the session's own settings, the one nearly every request uses.
         self._usual_client: Optional[_core.Client] = None
 
@@ -185,6 +187,10 @@ class ClientSession:
     def trust_env(self) -> bool:
         return self._trust_env
 
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        return self._trace_configs
+
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def close(self) -> None:
@@ -214,9 +220,24 @@ class ClientSession:
         """Send a request; await the result or use it with ``async with``."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    # The coroutine behind ``request`` and the method shortcuts (which call it directly, as in
-    # aiohttp), under the name aiohttp gives it.
-    _request = send_request
+    def _request(
+        self, method: str, str_or_url: StrOrURL, **kwargs: Any
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """The coroutine behind ``request`` and the method shortcuts (which call it directly, as in
+        aiohttp), under the name aiohttp gives it; between the signals of the trace configs."""
+        request = send_request(self, method, str_or_url, **kwargs)
+        if not self._trace_configs:
+            return request
+        return traced(
+            self,
+            self._trace_configs,
+            method,
+            str_or_url,
+            kwargs.get("params"),
+            kwargs.get("headers"),
+            kwargs.get("trace_request_ctx"),
+            request,
+        )
 
     def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))

@@ -123,7 +123,8 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 }
             }
         }
-        let exchange = engine.http.execute(
+        let exchange = crate::request::hop::send(
+            engine,
             request
                 .build()
                 .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
@@ -133,8 +134,7 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             .and_then(|s| Duration::try_from_secs_f64(s).ok());
         let response = head_within(exchange, uploaded, read_timeout)
             .await
-            .ok_or_else(|| FetchError::read_timeout(url.as_str(), &timeouts))?
-            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+            .ok_or_else(|| FetchError::read_timeout(url.as_str(), &timeouts))??;
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {

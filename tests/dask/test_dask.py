@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import ferrofetch
+import ferrofetch.testing
 import ferrofetch.dask as ffd
 import pytest
 from distributed import Client, futures_of, wait
@@ -29,7 +30,7 @@ def bulk_urls(base: str, n: int, tag: str) -> list[str]:
 
 
 def test_the_runtime_starts_in_each_worker_on_its_first_task(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     if any(info["started"] for info in dask_client.run(ferrofetch.runtime_info).values()):
         dask_client.restart(timeout=60)
@@ -47,7 +48,7 @@ def test_the_runtime_starts_in_each_worker_on_its_first_task(
 
 @pytest.mark.timeout(180)
 def test_20000_urls_match_a_single_process_fetch_all(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     urls = [*bulk_urls(loopback_server.url, BULK, "bulk"), refused_url(), "ftp://example.invalid/"]
     local = asyncio.run(ferrofetch.fetch_all(urls, return_exceptions=True, timeout=30))
@@ -75,7 +76,7 @@ def test_20000_urls_match_a_single_process_fetch_all(
 
 @pytest.mark.timeout(180)
 def test_a_worker_killed_mid_run_still_yields_every_url_exactly_once(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     n = 8000
     urls = bulk_urls(loopback_server.url, n, "kill")
@@ -100,7 +101,7 @@ def test_a_worker_killed_mid_run_still_yields_every_url_exactly_once(
 
 
 def test_parquet_output_reads_back_equal(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer, tmp_path: Path
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer, tmp_path: Path
 ) -> None:
     import dask.dataframe as dd
     import pyarrow.parquet as pq
@@ -119,7 +120,7 @@ def test_parquet_output_reads_back_equal(
 
 
 def test_fetch_dataframe_has_the_documented_columns(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     urls = [*bulk_urls(loopback_server.url, 300, "frame"), refused_url()]
     frame = ffd.fetch_dataframe(urls, npartitions=3, keep_body=False, timeout=30)
@@ -132,7 +133,7 @@ def test_fetch_dataframe_has_the_documented_columns(
 
 
 def test_by_host_keeps_a_hosts_limit_across_the_cluster(
-    dask_client: Client, loopback_server: ferrofetch.LoopbackServer, http_server: HttpServer
+    dask_client: Client, loopback_server: ferrofetch.testing.LoopbackServer, http_server: HttpServer
 ) -> None:
     # Slow URLs of one host spread among fast ones of another: split in order, each of the
     # two workers runs a partition holding slow URLs at once, and the host sees both workers.
@@ -227,7 +228,7 @@ def fetch_in_child(url: str) -> list[ffd.FetchRecord]:
     return ffd._fetch_partitions([[(0, url)]], keep_body=True, options={"timeout": 10})
 
 
-def test_a_forked_worker_makes_its_own_pool(loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_a_forked_worker_makes_its_own_pool(loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     import multiprocessing
 
     url = f"{loopback_server.url}/bytes/3"
