@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import ferrofetch
-import ferrofetch.testing
 import ferrofetch.dask as ffd
+import ferrofetch.testing
 import pytest
 from distributed import Client, futures_of, wait
 
