@@ -26,7 +26,7 @@ from ._headers import LooseHeaders, StrOrURL, folded_names
 from ._request import send_request
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
-from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies, request_cookies
 from .http_version import HttpVersion, HttpVersion11
 from .response import CharsetResolver, ClientResponse, default_charset
 from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
@@ -61,6 +61,7 @@ class ClientSession:
         skip_auto_headers: Optional[Iterable[str]] = None,
         auth: Optional[BasicAuth] = None,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        json_serialize_bytes: Optional[Callable[[Any], bytes]] = None,
         request_class: Any = None,
         response_class: Optional[type[ClientResponse]] = None,
         ws_response_class: Any = None,
@@ -81,8 +82,15 @@ class ClientSession:
         max_headers: int = 128,
         fallback_charset_resolver: CharsetResolver = default_charset,
         middlewares: Iterable[Any] = (),
+        ssl_shutdown_timeout: Any = UNSET,
     ) -> None:
         self._connector: Optional[BaseConnector] = None
+        if ssl_shutdown_timeout is not UNSET:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         if request_class is not None:
             raise NotImplementedError("ClientSession(request_class=...) is not supported by ferrofetch")
         if tuple(middlewares):
@@ -112,6 +120,7 @@ class ClientSession:
         self._default_proxy = proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
         self._raise_for_status = raise_for_status
         self._trust_env = trust_env
         self._auto_decompress = auto_decompress
@@ -170,6 +179,12 @@ class ClientSession:
     @property
     def json_serialize(self) -> Callable[[Any], str]:
         return self._json_serialize
+
+    @property
+    def _json_encoder(self) -> Callable[[Any], Union[str, bytes]]:
+        """What ``json=`` bodies are encoded with: ``json_serialize_bytes`` if given (its bytes
+        sent as they are), else ``json_serialize`` (its text sent as UTF-8)."""
+        return self._json_serialize_bytes or self._json_serialize
 
     @property
     def connector_owner(self) -> bool:
@@ -301,9 +316,7 @@ class ClientSession:
         """The jar's cookies for ``url``, with the request's own ``cookies`` over them."""
         selected = self._cookie_jar.filter_cookies(url)
         if cookies is not None:
-            once = CookieJar(unsafe=self._cookie_jar.unsafe, quote_cookie=self._cookie_jar.quote_cookie)
-            once.update_cookies(cookies)
-            selected.load(once.filter_cookies(url))
+            selected.load(request_cookies(cookies, url, self._cookie_jar))
         return selected
 
     def _native_client(
