@@ -4,13 +4,13 @@
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
 
-pub use crate::errors::{redact, ErrorKind, FetchError};
-pub use crate::options::prepare_url;
-pub use crate::request::redirect_target;
+pub use crate::py::options::prepare_url;
+pub use crate::request::error::{redact, ErrorKind, FetchError};
+pub use crate::request::send::redirect_target;
 
-use crate::decoding::BodyReader;
-use crate::errors::TimeoutSettings;
-use crate::request::check_body_size;
+use crate::request::error::TimeoutSettings;
+use crate::request::send::check_body_size;
+use crate::response::decoding::BodyReader;
 
 /// How a body served with these `Content-Encoding` lines ends when read through ferrofetch's
 /// decoding layer under `limit`: the decoded bytes, or the kind of error.

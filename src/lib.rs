@@ -1,24 +1,13 @@
 //! ferrofetch's native core: an async HTTP client on tokio + reqwest, driven from asyncio.
-//! This file only declares the module; each concept lives in its own file.
+//! This file only registers the modules and the Python module; each concept lives in its folder.
 
-mod body;
-mod bridge;
-mod client;
-mod decoding;
-mod errors;
-mod fetch_all;
+mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
-mod headers;
-mod options;
-mod pending;
+mod py;
 mod request;
 mod response;
-mod retry;
 mod runtime;
-mod server;
-mod stream;
-mod upload;
 
 use pyo3::prelude::*;
 
@@ -30,23 +19,25 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use client::{fetch, fetch_all, Client};
+    use py::client::{fetch, fetch_all, Client};
     #[pymodule_export]
-    use pending::Pending;
+    use py::fork::_after_fork_in_child;
     #[pymodule_export]
-    use response::Response;
+    use py::pending::Pending;
     #[pymodule_export]
-    use runtime::{_after_fork_in_child, _shutdown, configure, runtime_info};
+    use py::response::Response;
     #[pymodule_export]
-    use server::LoopbackServer;
+    use py::server::LoopbackServer;
     #[pymodule_export]
-    use stream::StreamResponse;
+    use py::stream::StreamResponse;
+    #[pymodule_export]
+    use runtime::workers::{_shutdown, configure, runtime_info};
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        module.add("DEFAULT_MAX_BODY_SIZE", options::DEFAULT_MAX_BODY_SIZE)?;
-        module.add("DEFAULT_USER_AGENT", client::DEFAULT_USER_AGENT)?;
+        module.add("DEFAULT_MAX_BODY_SIZE", py::options::DEFAULT_MAX_BODY_SIZE)?;
+        module.add("DEFAULT_USER_AGENT", engine::pool::DEFAULT_USER_AGENT)?;
         Ok(())
     }
 }

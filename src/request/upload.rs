@@ -14,6 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use pyo3_async_runtimes::TaskLocals;
 
+use crate::request::error::UploadError;
+
 /// An async iterator of bytes, bound to the event loop that will drive it.
 pub struct Upload {
     iterator: Py<PyAny>,
@@ -35,7 +37,7 @@ impl RequestBody {
         if !data.hasattr(pyo3::intern!(py, "__aiter__"))? {
             return Ok(None);
         }
-        let Some(event_loop) = crate::bridge::running_loop(py)? else {
+        let Some(event_loop) = crate::runtime::bridge::running_loop(py)? else {
             return Err(PyRuntimeError::new_err(
                 "a streamed body (an async iterator) must be sent from a coroutine running on an event loop",
             ));
@@ -116,18 +118,6 @@ fn chunk_bytes(value: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         value.get_type().name()?
     )))
 }
-
-/// The streamed body failed on the Python side (its iterator raised, or yielded a non-bytes).
-#[derive(Debug)]
-pub struct UploadError(String);
-
-impl std::fmt::Display for UploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the request body stream failed: {}", self.0)
-    }
-}
-
-impl std::error::Error for UploadError {}
 
 fn upload_error(err: PyErr) -> std::io::Error {
     std::io::Error::other(UploadError(err.to_string()))

@@ -5,22 +5,18 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyTypeError;
-use pyo3::prelude::*;
-use pyo3::types::PyString;
 use reqwest::header::{
     HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
     PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use reqwest::{Method, StatusCode, Url};
 
-use crate::body::ReceivedBody;
-use crate::bridge;
-use crate::client::{Engine, LimitPermits};
-use crate::decoding::BodyReader;
-use crate::errors::{ErrorKind, FetchError, FetchResult};
-use crate::options::{Kwargs, RequestOptions};
-use crate::response::{Head, Response};
+use crate::engine::pool::{Engine, LimitPermits};
+use crate::py::options::RequestOptions;
+use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::response::body::ReceivedBody;
+use crate::response::decoding::BodyReader;
+use crate::response::head::{detached, Head};
 
 /// Longer than any real request; keeps `Instant + timeout` from overflowing.
 const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -32,6 +28,35 @@ pub struct Sent {
     pub method: Method,
     pub started: Instant,
     pub permits: LimitPermits,
+}
+
+/// A finished request: its head, its whole body, and the time it took from the first send to
+/// the end of the body.
+pub struct Fetched {
+    pub head: Head,
+    pub body: ReceivedBody,
+    pub elapsed: Duration,
+}
+
+impl Head {
+    /// Moves the head out of a sent request (the headers are taken, not copied).
+    pub fn take(sent: &mut Sent) -> Head {
+        let response = &mut sent.response;
+        let reason = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+        Head {
+            url: response.url().to_string(),
+            method: sent.method.clone(),
+            status: response.status(),
+            reason,
+            version: response.version(),
+            headers: detached(std::mem::take(response.headers_mut())),
+            history: std::mem::take(&mut sent.history),
+            started: sent.started,
+        }
+    }
 }
 
 /// Runs `work` under the request's total timeout and the client's close signal.
@@ -164,7 +189,7 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 hop_headers.remove(name);
             }
         }
-        history.push(crate::errors::redact(url.as_str()));
+        history.push(crate::request::error::redact(url.as_str()));
         url = next;
     }
 }
@@ -181,7 +206,7 @@ fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> 
         | StatusCode::PERMANENT_REDIRECT => response
             .headers()
             .get(LOCATION)
-            .map(crate::headers::value_text),
+            .map(crate::py::headers::value_text),
         _ => None,
     }
 }
@@ -260,7 +285,7 @@ pub async fn execute(
     engine: Arc<Engine>,
     options: Arc<RequestOptions>,
     url: Url,
-) -> FetchResult<Response> {
+) -> FetchResult<Fetched> {
     let url_text = url.to_string();
     bounded(&engine, options.timeout, &url_text, async {
         let mut sent = send(&engine, &options, url).await?;
@@ -268,43 +293,13 @@ pub async fn execute(
         let mut reader =
             BodyReader::new(sent.response, &head.headers, options.decompress, &head.url);
         let body = read_body(&mut reader, options.max_body_size, &head.url, &engine).await?;
-        Ok(Response::new(head, body))
+        Ok(Fetched {
+            elapsed: head.started.elapsed(),
+            head,
+            body,
+        })
     })
     .await
-}
-
-/// The URL argument as text; anything but `str` is a `TypeError`.
-pub fn url_text(url: &Bound<'_, PyAny>) -> PyResult<String> {
-    match url.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "a URL must be a str, got {}",
-            url.get_type().name()?
-        ))),
-    }
-}
-
-/// `fetch(url, **options)`: one request, one future.
-pub fn start_fetch<'py>(
-    py: Python<'py>,
-    engine: Arc<Engine>,
-    url: &Bound<'py, PyAny>,
-    kwargs: &Kwargs<'py>,
-    function: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    let raw = url_text(url)?;
-    let options = RequestOptions::from_kwargs(py, kwargs)?;
-    kwargs.finish(function)?;
-    let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
-    bridge::spawn_for_loop(
-        py,
-        "fetch",
-        execute(engine, Arc::new(options), url),
-        |py, result| match result {
-            Ok(response) => Ok(Py::new(py, response)?.into_any()),
-            Err(error) => Err(error.into_pyerr(py)),
-        },
-    )
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::errors::runtime_error;
+use crate::py::errors::runtime_error;
 
 /// Bodies larger than this are refused, so a typo cannot make the server allocate gigabytes.
 const MAX_BODY: usize = 256 * 1024 * 1024;

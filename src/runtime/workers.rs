@@ -17,7 +17,7 @@ use pyo3::types::PyDict;
 use tokio::runtime::Builder;
 use tokio::sync::{oneshot, Notify};
 
-use crate::errors::runtime_error;
+use crate::py::errors::runtime_error;
 
 const WORKER_THREADS_ENV: &str = "FERROFETCH_WORKER_THREADS";
 /// getaddrinfo runs on the blocking pool; unbounded, a burst of DNS lookups grows it to hundreds
@@ -205,16 +205,14 @@ pub fn runtime_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(info)
 }
 
-/// `os.register_at_fork(after_in_child=...)`: the parent's runtime threads do not exist in the
-/// child. Its runtime and pools are forgotten, not dropped: dropping would wait on threads
-/// that are gone. The next request builds fresh ones.
-#[pyfunction]
-pub fn _after_fork_in_child() {
+/// After fork: the parent's runtime threads do not exist in the child. Its runtime is
+/// forgotten, not dropped: dropping would wait on threads that are gone. The next request
+/// builds a fresh one.
+pub fn forget_after_fork() {
     let mut state = lock_state();
     if let Some(engine) = state.engine.take() {
         std::mem::forget(engine);
     }
-    crate::client::forget_shared_clients();
 }
 
 /// `atexit`: stop the runtime so no request outlives the interpreter.

@@ -14,15 +14,16 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::ReceivedBody;
-use crate::bridge;
-use crate::client::{Engine, LimitPermits};
-use crate::decoding::BodyReader;
-use crate::errors::{ErrorKind, FetchError, FetchResult};
-use crate::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::options::{Kwargs, RequestOptions};
-use crate::request::{bounded, check_body_size, send, url_text};
-use crate::response::Head;
+use crate::engine::pool::{Engine, LimitPermits};
+use crate::py::fetch::url_text;
+use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::py::options::{Kwargs, RequestOptions};
+use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::send::{bounded, check_body_size, send};
+use crate::response::body::ReceivedBody;
+use crate::response::decoding::BodyReader;
+use crate::response::head::Head;
+use crate::runtime::bridge;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
 /// costs no extra trip through the event loop.

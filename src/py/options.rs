@@ -10,10 +10,10 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Url};
 
-use crate::client::{ClientConfig, Http2Mode};
-use crate::errors::{ErrorKind, FetchError};
-use crate::headers::{header_map, text_pairs};
-use crate::upload::RequestBody;
+use crate::engine::pool::{ClientConfig, Http2Mode};
+use crate::py::headers::{header_map, text_pairs};
+use crate::request::error::{ErrorKind, FetchError};
+use crate::request::upload::RequestBody;
 
 /// The default cap on a decoded response body held in memory: large enough for ordinary API and
 /// page responses, small enough that a decompression bomb cannot exhaust memory.

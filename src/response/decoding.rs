@@ -19,7 +19,7 @@ use reqwest::header::{HeaderMap, CONTENT_ENCODING};
 use tokio::io::AsyncRead;
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::errors::{ErrorKind, FetchError, FetchResult, TimeoutSettings};
+use crate::request::error::{ErrorKind, FetchError, FetchResult, TimeoutSettings};
 
 /// Sent on every request that does not set its own `Accept-Encoding`.
 pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";

@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 use reqwest::retry;
 use reqwest::Method;
 
-use crate::errors::find_cause;
+use crate::request::error::find_cause;
 
 /// Matches every host: the policy is the same for all of them.
 struct AnyHost;

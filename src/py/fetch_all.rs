@@ -12,15 +12,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use reqwest::Url;
 
-use crate::bridge;
-use crate::client::Engine;
-use crate::errors::{FetchError, FetchResult};
-use crate::options::{batch_options, Kwargs, RequestOptions};
-use crate::request::{execute, url_text};
-use crate::response::Response;
-use crate::upload::RequestBody;
+use crate::engine::pool::Engine;
+use crate::py::fetch::url_text;
+use crate::py::options::{batch_options, Kwargs, RequestOptions};
+use crate::py::response::Response;
+use crate::request::error::{FetchError, FetchResult};
+use crate::request::send::{execute, Fetched};
+use crate::request::upload::RequestBody;
+use crate::runtime::bridge;
 
-type Outcome = FetchResult<Response>;
+type Outcome = FetchResult<Fetched>;
 
 pub fn start_fetch_all<'py>(
     py: Python<'py>,
@@ -63,7 +64,7 @@ pub fn start_fetch_all<'py>(
         let list = PyList::empty(py);
         for outcome in outcomes {
             match outcome {
-                Ok(response) => list.append(Py::new(py, response)?)?,
+                Ok(fetched) => list.append(Py::new(py, Response::new(fetched))?)?,
                 Err(error) => list.append(error.into_pyerr(py).into_value(py))?,
             }
         }

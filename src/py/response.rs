@@ -3,111 +3,20 @@
 //! A batch of 100,000 responses is built without touching Python per response: headers become
 //! a `CIMultiDictProxy` and the body a `bytes` object only on first access, then are cached.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
-use reqwest::{Method, StatusCode, Version};
 
-use crate::body::ReceivedBody;
-use crate::errors::exception_class;
-use crate::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::request::Sent;
+use crate::py::errors::exception_class;
+use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::request::send::Fetched;
+use crate::response::body::ReceivedBody;
+use crate::response::head::Head;
 
-/// Everything known once the response head has arrived.
-pub struct Head {
-    pub url: String,
-    pub method: Method,
-    pub status: StatusCode,
-    pub reason: Option<String>,
-    pub version: Version,
-    pub headers: HeaderMap,
-    pub history: Vec<String>,
-    pub started: Instant,
-}
-
-/// Header values parsed by hyper are views into the connection's read buffer; a kept response
-/// would pin that whole buffer (KBs to hundreds of KBs) for a few bytes of headers. Copied out,
-/// 100,000 responses cost their headers, not 100,000 buffers.
-fn detached(headers: HeaderMap) -> HeaderMap {
-    let mut owned = HeaderMap::with_capacity(headers.len());
-    let mut current_name = None;
-    for (name, value) in headers {
-        if let Some(name) = name {
-            current_name = Some(name);
-        }
-        let Some(name) = current_name.clone() else {
-            continue;
-        };
-        let copied = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value);
-        owned.append(name, copied);
-    }
-    owned
-}
-
+/// The Python side of a response head.
 impl Head {
-    /// Moves the head out of a sent request (the headers are taken, not copied).
-    pub fn take(sent: &mut Sent) -> Head {
-        let response = &mut sent.response;
-        let reason = response
-            .extensions()
-            .get::<hyper::ext::ReasonPhrase>()
-            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
-        Head {
-            url: response.url().to_string(),
-            method: sent.method.clone(),
-            status: response.status(),
-            reason,
-            version: response.version(),
-            headers: detached(std::mem::take(response.headers_mut())),
-            history: std::mem::take(&mut sent.history),
-            started: sent.started,
-        }
-    }
-
-    pub fn reason(&self) -> String {
-        self.reason.clone().unwrap_or_else(|| {
-            self.status
-                .canonical_reason()
-                .unwrap_or_default()
-                .to_owned()
-        })
-    }
-
-    pub fn http_version(&self) -> &'static str {
-        match self.version {
-            Version::HTTP_09 => "HTTP/0.9",
-            Version::HTTP_10 => "HTTP/1.0",
-            Version::HTTP_11 => "HTTP/1.1",
-            Version::HTTP_2 => "HTTP/2",
-            Version::HTTP_3 => "HTTP/3",
-            _ => "HTTP/?",
-        }
-    }
-
-    fn content_type_header(&self) -> Option<mime::Mime> {
-        self.headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-    }
-
-    /// The media type without parameters, lower case; aiohttp's default when absent.
-    pub fn content_type(&self) -> String {
-        self.content_type_header()
-            .map(|m| m.essence_str().to_ascii_lowercase())
-            .unwrap_or_else(|| "application/octet-stream".to_owned())
-    }
-
-    pub fn charset(&self) -> Option<String> {
-        self.content_type_header().and_then(|m| {
-            m.get_param(mime::CHARSET)
-                .map(|c| c.as_str().to_ascii_lowercase())
-        })
-    }
-
     /// `ClientResponseError` for a status of 400 or more.
     pub fn raise_for_status(&self, py: Python<'_>, headers: Py<PyAny>) -> PyResult<()> {
         if self.status.as_u16() < 400 {
@@ -135,9 +44,15 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn new(head: Head, body: ReceivedBody) -> Self {
+    /// The Python face of a finished request.
+    pub fn new(fetched: Fetched) -> Self {
+        let Fetched {
+            head,
+            body,
+            elapsed,
+        } = fetched;
         Response {
-            elapsed: head.started.elapsed(),
+            elapsed,
             head,
             body: std::sync::Mutex::new(body),
             headers: PyOnceLock::new(),

@@ -21,9 +21,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 
-use crate::errors::FetchError;
-use crate::pending::{Launch, Pending};
-use crate::runtime;
+use crate::py::pending::{Launch, Pending};
+use crate::request::error::FetchError;
+use crate::runtime::workers;
 
 /// Turns a finished result into the Python value (or exception) that completes the future.
 pub type Deliver = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -203,7 +203,7 @@ where
                 deliver: Box::new(move |py| on_done(py, result)),
             });
         };
-        runtime::submit(Box::pin(async move {
+        workers::submit(Box::pin(async move {
             // Aborted: the work (and its connection) is dropped; nobody waits for a result.
             let _ = Abortable::new(task, registration).await;
         }))?;

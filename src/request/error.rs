@@ -1,16 +1,11 @@
-//! The one place where reqwest, hyper, rustls and io errors become ferrofetch's Python exceptions.
+//! The engine's failures: where reqwest, hyper, rustls and io errors become a [`FetchError`].
 //!
-//! Inside the engine a failure is a [`FetchError`]: plain Rust data (kind, URL, message) that can
-//! cross threads without the GIL. It becomes a Python exception only when it is delivered on the
-//! event loop, through [`FetchError::into_pyerr`], using the classes of `ferrofetch.exceptions`.
+//! A [`FetchError`] is plain Rust data (kind, URL, message) that can cross threads without the
+//! GIL. It becomes a Python exception only when it is delivered on the event loop, through
+//! `FetchError::into_pyerr` (py/errors.rs), using the classes of `ferrofetch.exceptions`.
 
 use std::error::Error as StdError;
 use std::fmt;
-
-use pyo3::exceptions::PyRuntimeError;
-use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyModule};
 
 /// What went wrong, in the user's terms; each kind maps to one exception class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,14 +110,6 @@ impl FetchError {
             format!("internal error in ferrofetch (please report it): {detail}"),
         )
     }
-
-    /// The Python exception for this failure, an instance of a `ferrofetch.exceptions` class.
-    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
-        match build_exception(py, &self) {
-            Ok(exception) => PyErr::from_value(exception),
-            Err(err) => err,
-        }
-    }
 }
 
 /// The URL without its userinfo (`user:password@`), as it may be shown or logged.
@@ -206,7 +193,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         );
     }
 
-    if let Some(upload) = find_cause::<crate::upload::UploadError>(err) {
+    if let Some(upload) = find_cause::<UploadError>(err) {
         return (ErrorKind::Payload, upload.to_string());
     }
 
@@ -385,76 +372,17 @@ fn cause_chain_text(err: &(dyn StdError + 'static)) -> String {
     parts.join(": ")
 }
 
-fn exceptions_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    MODULE
-        .get_or_try_init(py, || py.import("ferrofetch.exceptions").map(Bound::unbind))
-        .map(|module| module.bind(py))
-}
+/// The streamed body failed on the Python side (its iterator raised, or yielded a non-bytes).
+#[derive(Debug)]
+pub struct UploadError(pub String);
 
-/// The class of `ferrofetch.exceptions` with this name.
-pub fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    exceptions_module(py)?.getattr(name)
-}
-
-fn class_name(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidUrl => "InvalidUrlClientError",
-        ErrorKind::NonHttpUrl => "NonHttpUrlClientError",
-        ErrorKind::InvalidRedirectUrl => "InvalidUrlRedirectClientError",
-        ErrorKind::NonHttpRedirectUrl => "NonHttpUrlRedirectClientError",
-        ErrorKind::Connector => "ClientConnectorError",
-        ErrorKind::ConnectorDns => "ClientConnectorDNSError",
-        ErrorKind::ConnectorCertificate => "ClientConnectorCertificateError",
-        ErrorKind::ConnectorSsl => "ClientConnectorSSLError",
-        ErrorKind::ProxyConnection => "ClientProxyConnectionError",
-        ErrorKind::ConnectionTimeout => "ConnectionTimeoutError",
-        ErrorKind::SocketTimeout => "SocketTimeoutError",
-        ErrorKind::TotalTimeout => "ServerTimeoutError",
-        ErrorKind::ServerDisconnected => "ServerDisconnectedError",
-        ErrorKind::ConnectionReset => "ClientConnectionResetError",
-        ErrorKind::Connection | ErrorKind::Closed => "ClientConnectionError",
-        ErrorKind::Payload => "ClientPayloadError",
-        ErrorKind::BodyTooLarge => "BodyTooLargeError",
-        ErrorKind::TooManyRedirects { .. } => "TooManyRedirects",
-        ErrorKind::ProxyStatus { .. } => "ClientHttpProxyError",
-        ErrorKind::BadResponse => "ClientResponseError",
-        ErrorKind::Internal => "ClientError",
+impl std::fmt::Display for UploadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body stream failed: {}", self.0)
     }
 }
 
-fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'py, PyAny>> {
-    let class = exception_class(py, class_name(&error.kind))?;
-    let kwargs = PyDict::new(py);
-    match &error.kind {
-        ErrorKind::InvalidUrl
-        | ErrorKind::NonHttpUrl
-        | ErrorKind::InvalidRedirectUrl
-        | ErrorKind::NonHttpRedirectUrl => {
-            return class.call1((error.url.as_deref(), error.message.as_str()));
-        }
-        ErrorKind::TooManyRedirects { status } | ErrorKind::ProxyStatus { status } => {
-            kwargs.set_item("status", *status)?;
-            kwargs.set_item("message", &error.message)?;
-        }
-        ErrorKind::BadResponse => {
-            // aiohttp reports an unparsable response head as a 400 ClientResponseError.
-            kwargs.set_item("status", 400)?;
-            kwargs.set_item("message", &error.message)?;
-        }
-        _ => {
-            kwargs.set_item("url", error.url.as_deref())?;
-            return class.call((error.message.as_str(),), Some(&kwargs));
-        }
-    }
-    kwargs.set_item("url", error.url.as_deref())?;
-    class.call((), Some(&kwargs))
-}
-
-/// A Python error for misuse of the engine itself (configuration after start, closed client).
-pub fn runtime_error(message: impl Into<String>) -> PyErr {
-    PyRuntimeError::new_err(message.into())
-}
+impl std::error::Error for UploadError {}
 
 #[cfg(test)]
 mod tests {

@@ -1,24 +1,20 @@
-//! The reqwest client (one connection pool) with its settings, the shared pools behind the
-//! module-level functions, and the `Client` class that gives Python its own pool.
+//! The reqwest client (one connection pool) with its settings, its limits, and the shared pools
+//! behind the module-level functions.
 //!
 //! Settings that reqwest fixes per client (TLS trust, HTTP/2, connect and read timeouts, proxy)
 //! key the pool: two requests share connections only if they agree on all of them, so a
 //! connection opened with `verify=False` is never reused by a verifying request.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::errors::{runtime_error, TimeoutSettings};
-use crate::options::Kwargs;
-use crate::pending::Pending;
+use crate::request::error::TimeoutSettings;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
 /// A bound on distinct option combinations kept alive by the module-level functions.
@@ -65,17 +61,19 @@ impl ClientConfig {
 
     fn build(&self) -> PyResult<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
-            // Redirects are followed by ferrofetch (request.rs): per-request limits, history and
+            // Redirects are followed by ferrofetch (request/send.rs): per-request limits, history and
             // credential stripping need it.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-            // What decoding.rs undoes; a request's own Accept-Encoding replaces it.
+            // What response/decoding.rs undoes; a request's own Accept-Encoding replaces it.
             .default_headers(reqwest::header::HeaderMap::from_iter([(
                 reqwest::header::ACCEPT_ENCODING,
-                reqwest::header::HeaderValue::from_static(crate::decoding::ACCEPT_ENCODING),
+                reqwest::header::HeaderValue::from_static(
+                    crate::response::decoding::ACCEPT_ENCODING,
+                ),
             )]))
             .tcp_nodelay(true)
-            .retry(crate::retry::policy())
+            .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {
             builder = builder.connect_timeout(Duration::from_secs_f64(t));
@@ -140,7 +138,7 @@ impl ClientConfig {
             {
                 return Err(PyValueError::new_err(format!(
                     "proxy {:?}: the scheme must be http, https, socks5 or socks5h",
-                    crate::errors::redact(proxy)
+                    crate::request::error::redact(proxy)
                 )));
             }
             let proxy = reqwest::Proxy::all(proxy.as_str())
@@ -189,7 +187,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
+    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
         Ok(Engine {
             http: config.build()?,
             config,
@@ -255,165 +253,5 @@ pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
 pub fn forget_shared_clients() {
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
     std::mem::forget(std::mem::take(&mut *shared));
-    crate::runtime::bump_generation();
-}
-
-/// A connection pool of its own, with its settings (see `_core.pyi`).
-#[pyclass(frozen, module = "ferrofetch")]
-pub struct Client {
-    engine: Mutex<Option<(u64, Arc<Engine>)>>,
-    config: ClientConfig,
-    limit: usize,
-    limit_per_host: usize,
-    closed: AtomicBool,
-}
-
-impl Client {
-    /// The pool, rebuilt if the process has forked since it was made.
-    pub fn engine(&self) -> PyResult<Arc<Engine>> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(runtime_error("this Client is closed"));
-        }
-        let generation = crate::runtime::generation();
-        let mut slot = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.as_ref() {
-            Some((made_in, engine)) if *made_in == generation => Ok(engine.clone()),
-            _ => {
-                if let Some(stale) = slot.take() {
-                    std::mem::forget(stale);
-                }
-                let engine = Arc::new(Engine::new(
-                    self.config.clone(),
-                    self.limit,
-                    self.limit_per_host,
-                )?);
-                *slot = Some((generation, engine.clone()));
-                Ok(engine)
-            }
-        }
-    }
-}
-
-#[pymethods]
-impl Client {
-    #[new]
-    #[pyo3(signature = (**options))]
-    fn py_new(options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let kwargs = Kwargs::new(options);
-        let config = ClientConfig::from_kwargs(&kwargs)?;
-        let limit = kwargs
-            .take("limit")?
-            .map(|v| v.extract())
-            .transpose()?
-            .unwrap_or(0);
-        let limit_per_host = kwargs
-            .take("limit_per_host")?
-            .map(|v| v.extract())
-            .transpose()?
-            .unwrap_or(0);
-        kwargs.finish("Client")?;
-        let engine = Arc::new(Engine::new(config.clone(), limit, limit_per_host)?);
-        Ok(Client {
-            engine: Mutex::new(Some((crate::runtime::generation(), engine))),
-            config,
-            limit,
-            limit_per_host,
-            closed: AtomicBool::new(false),
-        })
-    }
-
-    #[pyo3(signature = (url, **options))]
-    fn fetch<'py>(
-        &self,
-        py: Python<'py>,
-        url: &Bound<'py, PyAny>,
-        options: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Pending::deferring_errors(py, "fetch", || {
-            let kwargs = Kwargs::new(options);
-            crate::request::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
-        })
-    }
-
-    #[pyo3(signature = (urls, **options))]
-    fn fetch_all<'py>(
-        &self,
-        py: Python<'py>,
-        urls: &Bound<'py, PyAny>,
-        options: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Pending::deferring_errors(py, "fetch_all", || {
-            let kwargs = Kwargs::new(options);
-            crate::fetch_all::start_fetch_all(py, self.engine()?, urls, &kwargs, "Client.fetch_all")
-        })
-    }
-
-    #[pyo3(signature = (url, **options))]
-    fn open<'py>(
-        &self,
-        py: Python<'py>,
-        url: &Bound<'py, PyAny>,
-        options: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Pending::deferring_errors(py, "open", || {
-            let kwargs = Kwargs::new(options);
-            crate::stream::start_open(py, self.engine()?, url, &kwargs)
-        })
-    }
-
-    /// Closes the pool; requests still in flight end with `ClientConnectionError`.
-    fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((_, engine)) = engine {
-            engine.closing.cancel();
-        }
-    }
-
-    #[getter]
-    fn closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "<ferrofetch.Client verify={} http2={:?} limit={} closed={}>",
-            self.config.verify,
-            self.config.http2,
-            self.limit,
-            self.closed.load(Ordering::Acquire)
-        )
-    }
-}
-
-/// Module-level `fetch`: the shared pool for the client-level options given.
-#[pyfunction]
-#[pyo3(signature = (url, **options))]
-pub fn fetch<'py>(
-    py: Python<'py>,
-    url: &Bound<'py, PyAny>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Pending::deferring_errors(py, "fetch", || {
-        let kwargs = Kwargs::new(options);
-        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::request::start_fetch(py, engine, url, &kwargs, "fetch")
-    })
-}
-
-/// Module-level `fetch_all`: the shared pool for the client-level options given.
-#[pyfunction]
-#[pyo3(signature = (urls, **options))]
-pub fn fetch_all<'py>(
-    py: Python<'py>,
-    urls: &Bound<'py, PyAny>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Pending::deferring_errors(py, "fetch_all", || {
-        let kwargs = Kwargs::new(options);
-        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
-    })
+    crate::runtime::workers::bump_generation();
 }

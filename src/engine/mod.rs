@@ -1,0 +1,3 @@
+//! The connection settings, the pool (one reqwest client) keyed by them, and its limits.
+
+pub mod pool;

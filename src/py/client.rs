@@ -1,0 +1,179 @@
+//! The `Client` class that gives Python its own pool, and the module-level `fetch` and
+//! `fetch_all`, which use the shared pool for the options given.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::engine::pool::{shared_engine, ClientConfig, Engine};
+use crate::py::errors::runtime_error;
+use crate::py::options::Kwargs;
+use crate::py::pending::Pending;
+
+/// A connection pool of its own, with its settings (see `_core.pyi`).
+#[pyclass(frozen, module = "ferrofetch")]
+pub struct Client {
+    engine: Mutex<Option<(u64, Arc<Engine>)>>,
+    config: ClientConfig,
+    limit: usize,
+    limit_per_host: usize,
+    closed: AtomicBool,
+}
+
+impl Client {
+    /// The pool, rebuilt if the process has forked since it was made.
+    pub fn engine(&self) -> PyResult<Arc<Engine>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(runtime_error("this Client is closed"));
+        }
+        let generation = crate::runtime::workers::generation();
+        let mut slot = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
+            Some((made_in, engine)) if *made_in == generation => Ok(engine.clone()),
+            _ => {
+                if let Some(stale) = slot.take() {
+                    std::mem::forget(stale);
+                }
+                let engine = Arc::new(Engine::new(
+                    self.config.clone(),
+                    self.limit,
+                    self.limit_per_host,
+                )?);
+                *slot = Some((generation, engine.clone()));
+                Ok(engine)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (**options))]
+    fn py_new(options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let kwargs = Kwargs::new(options);
+        let config = ClientConfig::from_kwargs(&kwargs)?;
+        let limit = kwargs
+            .take("limit")?
+            .map(|v| v.extract())
+            .transpose()?
+            .unwrap_or(0);
+        let limit_per_host = kwargs
+            .take("limit_per_host")?
+            .map(|v| v.extract())
+            .transpose()?
+            .unwrap_or(0);
+        kwargs.finish("Client")?;
+        let engine = Arc::new(Engine::new(config.clone(), limit, limit_per_host)?);
+        Ok(Client {
+            engine: Mutex::new(Some((crate::runtime::workers::generation(), engine))),
+            config,
+            limit,
+            limit_per_host,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    #[pyo3(signature = (url, **options))]
+    fn fetch<'py>(
+        &self,
+        py: Python<'py>,
+        url: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Pending::deferring_errors(py, "fetch", || {
+            let kwargs = Kwargs::new(options);
+            crate::py::fetch::start_fetch(py, self.engine()?, url, &kwargs, "Client.fetch")
+        })
+    }
+
+    #[pyo3(signature = (urls, **options))]
+    fn fetch_all<'py>(
+        &self,
+        py: Python<'py>,
+        urls: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Pending::deferring_errors(py, "fetch_all", || {
+            let kwargs = Kwargs::new(options);
+            crate::py::fetch_all::start_fetch_all(
+                py,
+                self.engine()?,
+                urls,
+                &kwargs,
+                "Client.fetch_all",
+            )
+        })
+    }
+
+    #[pyo3(signature = (url, **options))]
+    fn open<'py>(
+        &self,
+        py: Python<'py>,
+        url: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Pending::deferring_errors(py, "open", || {
+            let kwargs = Kwargs::new(options);
+            crate::py::stream::start_open(py, self.engine()?, url, &kwargs)
+        })
+    }
+
+    /// Closes the pool; requests still in flight end with `ClientConnectionError`.
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((_, engine)) = engine {
+            engine.closing.cancel();
+        }
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<ferrofetch.Client verify={} http2={:?} limit={} closed={}>",
+            self.config.verify,
+            self.config.http2,
+            self.limit,
+            self.closed.load(Ordering::Acquire)
+        )
+    }
+}
+
+/// Module-level `fetch`: the shared pool for the client-level options given.
+#[pyfunction]
+#[pyo3(signature = (url, **options))]
+pub fn fetch<'py>(
+    py: Python<'py>,
+    url: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Pending::deferring_errors(py, "fetch", || {
+        let kwargs = Kwargs::new(options);
+        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+        crate::py::fetch::start_fetch(py, engine, url, &kwargs, "fetch")
+    })
+}
+
+/// Module-level `fetch_all`: the shared pool for the client-level options given.
+#[pyfunction]
+#[pyo3(signature = (urls, **options))]
+pub fn fetch_all<'py>(
+    py: Python<'py>,
+    urls: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Pending::deferring_errors(py, "fetch_all", || {
+        let kwargs = Kwargs::new(options);
+        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
+        crate::py::fetch_all::start_fetch_all(py, engine, urls, &kwargs, "fetch_all")
+    })
+}

@@ -1,0 +1,92 @@
+//! The one place where engine errors become ferrofetch's Python exceptions.
+//!
+//! A [`FetchError`] becomes an instance of a `ferrofetch.exceptions` class only when it is
+//! delivered on the event loop; each [`ErrorKind`] maps to one class.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyModule};
+
+use crate::request::error::{ErrorKind, FetchError};
+
+impl FetchError {
+    /// The Python exception for this failure, an instance of a `ferrofetch.exceptions` class.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match build_exception(py, &self) {
+            Ok(exception) => PyErr::from_value(exception),
+            Err(err) => err,
+        }
+    }
+}
+
+fn exceptions_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    MODULE
+        .get_or_try_init(py, || py.import("ferrofetch.exceptions").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+/// The class of `ferrofetch.exceptions` with this name.
+pub fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    exceptions_module(py)?.getattr(name)
+}
+
+fn class_name(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidUrl => "InvalidUrlClientError",
+        ErrorKind::NonHttpUrl => "NonHttpUrlClientError",
+        ErrorKind::InvalidRedirectUrl => "InvalidUrlRedirectClientError",
+        ErrorKind::NonHttpRedirectUrl => "NonHttpUrlRedirectClientError",
+        ErrorKind::Connector => "ClientConnectorError",
+        ErrorKind::ConnectorDns => "ClientConnectorDNSError",
+        ErrorKind::ConnectorCertificate => "ClientConnectorCertificateError",
+        ErrorKind::ConnectorSsl => "ClientConnectorSSLError",
+        ErrorKind::ProxyConnection => "ClientProxyConnectionError",
+        ErrorKind::ConnectionTimeout => "ConnectionTimeoutError",
+        ErrorKind::SocketTimeout => "SocketTimeoutError",
+        ErrorKind::TotalTimeout => "ServerTimeoutError",
+        ErrorKind::ServerDisconnected => "ServerDisconnectedError",
+        ErrorKind::ConnectionReset => "ClientConnectionResetError",
+        ErrorKind::Connection | ErrorKind::Closed => "ClientConnectionError",
+        ErrorKind::Payload => "ClientPayloadError",
+        ErrorKind::BodyTooLarge => "BodyTooLargeError",
+        ErrorKind::TooManyRedirects { .. } => "TooManyRedirects",
+        ErrorKind::ProxyStatus { .. } => "ClientHttpProxyError",
+        ErrorKind::BadResponse => "ClientResponseError",
+        ErrorKind::Internal => "ClientError",
+    }
+}
+
+fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'py, PyAny>> {
+    let class = exception_class(py, class_name(&error.kind))?;
+    let kwargs = PyDict::new(py);
+    match &error.kind {
+        ErrorKind::InvalidUrl
+        | ErrorKind::NonHttpUrl
+        | ErrorKind::InvalidRedirectUrl
+        | ErrorKind::NonHttpRedirectUrl => {
+            return class.call1((error.url.as_deref(), error.message.as_str()));
+        }
+        ErrorKind::TooManyRedirects { status } | ErrorKind::ProxyStatus { status } => {
+            kwargs.set_item("status", *status)?;
+            kwargs.set_item("message", &error.message)?;
+        }
+        ErrorKind::BadResponse => {
+            // aiohttp reports an unparsable response head as a 400 ClientResponseError.
+            kwargs.set_item("status", 400)?;
+            kwargs.set_item("message", &error.message)?;
+        }
+        _ => {
+            kwargs.set_item("url", error.url.as_deref())?;
+            return class.call((error.message.as_str(),), Some(&kwargs));
+        }
+    }
+    kwargs.set_item("url", error.url.as_deref())?;
+    class.call((), Some(&kwargs))
+}
+
+/// A Python error for misuse of the engine itself (configuration after start, closed client).
+pub fn runtime_error(message: impl Into<String>) -> PyErr {
+    PyRuntimeError::new_err(message.into())
+}
