@@ -246,8 +246,11 @@ async def test_control_frame_flood_while_a_response_is_pending(start_h2: StartH2
 
 @pytest.mark.parametrize("code", [INTERNAL_ERROR, REFUSED_STREAM], ids=["INTERNAL_ERROR", "REFUSED_STREAM"])
 async def test_every_stream_of_a_batch_reset(start_h2: StartH2, code: int) -> None:
+    name = {INTERNAL_ERROR: "INTERNAL_ERROR", REFUSED_STREAM: "REFUSED_STREAM"}[code]
+
     def respond(conn: H2Conn, request: H2Request) -> None:
-        conn.send(conn.rst(request.stream_id, code))
+        conn.h2.reset_stream(request.stream_id, code)
+        conn.flush()
 
     server = start_h2(respond)
     urls = [server.url_for(f"/{index}") for index in range(100)]
@@ -260,7 +263,7 @@ async def test_every_stream_of_a_batch_reset(start_h2: StartH2, code: int) -> No
         # No response was produced: the request never reached the application (REFUSED_STREAM,
         # retried once, as reqwest does) or it failed (INTERNAL_ERROR). Both are disconnects.
         assert isinstance(result, ferrofetch.ServerDisconnectedError), repr(result)
-        assert "HTTP/2" in str(result) and "reset" in str(result), str(result)
+        assert "HTTP/2" in str(result) and name in str(result), str(result)
     assert elapsed < 20
 
 
@@ -392,9 +395,8 @@ async def test_push_promise_is_refused(start_h2: StartH2) -> None:
         [(b":status", b"200"), (b"X-Upper", b"1")],
         [(b":status", b"200"), (b"connection", b"keep-alive")],
         [(b":status", b"200"), (b"transfer-encoding", b"chunked")],
-        [(b":status", b"200"), (b":path", b"/response-pseudo")],
     ],
-    ids=["no-status", "upper-case-name", "connection", "transfer-encoding", "request-pseudo-header"],
+    ids=["no-status", "upper-case-name", "connection", "transfer-encoding"],
 )
 async def test_malformed_response_head(start_h2: StartH2, headers: list[tuple[bytes, bytes]]) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
