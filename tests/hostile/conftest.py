@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 import trustme
 
+from ..servers import async_wait_until
+from .h2server import Respond, StartH2, h2_handler, tcp_sockets
+from .helpers import sockets_to
 from .proxy import RecordingProxy
 from .rawserver import LOOPBACK, Handler, RawServer, StartServer
 
@@ -90,3 +93,31 @@ async def proxy() -> AsyncIterator[RecordingProxy]:
     running = await RecordingProxy().start()
     yield running
     await running.close()
+
+
+@pytest.fixture
+async def start_h2(start_server: StartServer) -> AsyncIterator[StartH2]:
+    """``start_h2(respond, **options)``: an HTTP/2 frame server (``tests.hostile.h2server``).
+
+    Afterwards every client socket must be given back. TCP sockets are counted rather than all
+    descriptors, as event loops of other tests come and go.
+    """
+    started: list[RawServer] = []
+    sockets_before = tcp_sockets()
+
+    def start(respond: Respond, **options: Any) -> RawServer:
+        tls = options.pop("tls", None)
+        server = start_server(h2_handler(respond, **options), tls=tls)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+    assert await async_wait_until(lambda: all(sockets_to(s.port) == 0 for s in started), 5.0), (
+        "a client socket stayed open"
+    )
+    assert await async_wait_until(lambda: tcp_sockets() <= sockets_before, 5.0), (
+        tcp_sockets(),
+        sockets_before,
+    )

@@ -13,18 +13,23 @@ speaks HTTP/2 by prior knowledge, ``http2="force"``; TLS: with ALPN ``h2``).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import ferrofetch
 import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
 import h2.settings
+from h2.events import Event as H2Event
 
-from .rawserver import ClosedByPeer, Conn, Handler
+from .helpers import outcome
+from .rawserver import ClosedByPeer, Conn, Handler, RawServer
 
 # RFC 9113 §6: frame types and flags.
 DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = (
@@ -46,6 +51,7 @@ NO_ERROR = 0x0
 PROTOCOL_ERROR = 0x1
 INTERNAL_ERROR = 0x2
 REFUSED_STREAM = 0x7
+CANCEL = 0x8
 
 Header = tuple[bytes, bytes]
 
@@ -105,7 +111,12 @@ class H2Conn:
 
     def frame(self, kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
         """One raw frame, with whatever length, type, flags and stream the case needs."""
-        return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream_id) + payload
+        return (
+            struct.pack(">I", len(payload))[1:]
+            + bytes([kind, flags])
+            + struct.pack(">I", stream_id)
+            + payload
+        )
 
     def send(self, *frames: bytes) -> bool:
         """Write raw frames after anything the ``h2`` connection has queued."""
@@ -121,9 +132,7 @@ class H2Conn:
         §6.2.2): fast to build at any size, and it leaves the dynamic table alone."""
         return b"\x00" + hpack_int(len(name), 7) + name + hpack_int(len(value), 7) + value
 
-    def headers(
-        self, stream_id: int, headers: Iterable[Header], *, end_stream: bool = False
-    ) -> bytes:
+    def headers(self, stream_id: int, headers: Iterable[Header], *, end_stream: bool = False) -> bytes:
         flags = END_HEADERS | (END_STREAM if end_stream else 0)
         return self.frame(HEADERS, flags, stream_id, self.block(headers))
 
@@ -163,7 +172,7 @@ class H2Conn:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def read_events(self, timeout: float = 10.0) -> list[h2.events.Event]:
+    def read_events(self, timeout: float = 10.0) -> list[H2Event]:
         """The events of the next bytes from the client; raises ClosedByPeer once it has gone."""
         data = self.conn._recv(time.monotonic() + timeout)
         if not data:
@@ -178,7 +187,7 @@ class H2Conn:
         self.flush()
         return events
 
-    def _note(self, event: h2.events.Event) -> None:
+    def _note(self, event: H2Event) -> None:
         if isinstance(event, h2.events.RequestReceived) and event.stream_id is not None:
             headers = [(bytes(k), bytes(v)) for k, v in event.headers or ()]
             self.requests[event.stream_id] = H2Request(event.stream_id, headers)
@@ -269,6 +278,29 @@ def ok(conn: H2Conn, request: H2Request) -> None:
     conn.respond(request.stream_id, 200, request.path.encode(), [(b"content-type", b"text/plain")])
 
 
-def settings_of(**values: int) -> dict[int, int]:
-    """Server SETTINGS by their RFC names, e.g. ``settings_of(MAX_CONCURRENT_STREAMS=1)``."""
-    return {int(getattr(h2.settings.SettingCodes, name)): value for name, value in values.items()}
+# --- for the cases ------------------------------------------------------------------------------
+
+#: ``start_h2(respond, settings=..., whole=..., ack_data=..., tls=...)``, the fixture's callable.
+StartH2 = Callable[..., RawServer]
+
+
+async def fetch_h2(
+    server: RawServer, path: str = "/", seconds: float = 15.0, **options: object
+) -> tuple[ferrofetch.Response | None, BaseException | None, float]:
+    """``outcome`` of ``ferrofetch.fetch`` over cleartext HTTP/2 (a 10 s total timeout unless given)."""
+    options.setdefault("timeout", 10)
+    return await outcome(lambda: ferrofetch.fetch(server.url_for(path), http2="force", **options), seconds)
+
+
+def tcp_sockets() -> int:
+    """How many descriptors of this process are TCP sockets (event loops' socketpairs are not)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as handle:
+            inodes.update(line.split()[9] for line in handle.read().splitlines()[1:])
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/self/fd/{fd}")
+            count += link.startswith("socket:[") and link[8:-1] in inodes
+    return count

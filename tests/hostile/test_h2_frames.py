@@ -12,15 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import ferrofetch
 import pytest
 
-from ..servers import async_wait_until as wait_until
 from ..servers import run_python
 from .h2server import (
     CONTINUATION,
@@ -39,70 +36,21 @@ from .h2server import (
     H2Conn,
     H2Request,
     Respond,
-    h2_handler,
+    StartH2,
+    fetch_h2,
     ok,
-    settings_of,
 )
-from .helpers import outcome, sockets_to
-from .rawserver import RawServer, StartServer
+from .helpers import outcome
+from .rawserver import ClosedByPeer, RawServer
 
 MiB = 1 << 20
 FRAME = 16_384  # the client's SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2 default)
-
-StartH2 = Callable[..., RawServer]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _runtime_started() -> None:
     """The engine's runtime (threads, epoll) exists before any case counts descriptors."""
     asyncio.run(outcome(lambda: ferrofetch.fetch("http://127.0.0.1:9/", timeout=1), 10))
-
-
-@pytest.fixture
-async def start_h2(start_server: StartServer) -> AsyncIterator[StartH2]:
-    """``start_h2(respond, settings=..., tls=...)``; afterwards, every socket must be given back.
-
-    TCP sockets are counted, not all descriptors: event loops of other tests come and go.
-    """
-    started: list[RawServer] = []
-    sockets_before = tcp_sockets()
-
-    def start(respond: Respond, **kwargs: Any) -> RawServer:
-        tls = kwargs.pop("tls", None)
-        server = start_server(h2_handler(respond, **kwargs), tls=tls)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.close()
-    for server in started:
-        port = server.port
-        assert await wait_until(lambda: sockets_to(port) == 0, 5.0), "a client socket stayed open"
-    assert await wait_until(lambda: tcp_sockets() <= sockets_before, 5.0), (tcp_sockets(), sockets_before)
-
-
-async def fetch_h2(server: RawServer, path: str = "/", seconds: float = 15.0, **options: object) -> tuple[
-    ferrofetch.Response | None, BaseException | None, float
-]:
-    options.setdefault("timeout", 10)
-    return await outcome(
-        lambda: ferrofetch.fetch(server.url_for(path), http2="force", **options), seconds
-    )
-
-
-def tcp_sockets() -> int:
-    """How many descriptors of this process are TCP sockets."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as handle:
-            inodes.update(line.split()[9] for line in handle.read().splitlines()[1:])
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            link = os.readlink(f"/proc/self/fd/{fd}")
-            count += link.startswith("socket:[") and link[8:-1] in inodes
-    return count
 
 
 def attack(respond: Respond) -> Respond:
@@ -205,12 +153,29 @@ async def test_hpack_bomb_ends_with_bounded_memory(start_h2: StartH2) -> None:
 async def test_a_one_mib_header_is_refused(start_h2: StartH2) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
         block = conn.block([(b":status", b"200")]) + conn.literal(b"x-huge", b"h" * MiB)
-        conn.send(split_block(conn, request.stream_id, block), conn.data(request.stream_id, b"ok", end_stream=True))
+        conn.send(
+            split_block(conn, request.stream_id, block), conn.data(request.stream_id, b"ok", end_stream=True)
+        )
         conn.drain(20)
 
     _, exc, elapsed = await fetch_h2(start_h2(respond))
     assert isinstance(exc, ferrofetch.ClientResponseError), repr(exc)
     assert elapsed < 5
+
+
+async def test_an_endless_body_stops_at_max_body_size_with_bounded_memory(start_h2: StartH2) -> None:
+    def respond(conn: H2Conn, request: H2Request) -> None:
+        conn.send(conn.headers(request.stream_id, [(b":status", b"200")]))
+        chunk = b"e" * FRAME
+        deadline = time.monotonic() + 20
+        with contextlib.suppress(ClosedByPeer, TimeoutError):
+            while time.monotonic() < deadline and not conn.client_reset:
+                conn.send_data(request.stream_id, chunk, end_stream=False)
+
+    result, growth, elapsed = await probe(start_h2(attack(respond)), max_body_size=8 * MiB)
+    assert result[0] == "BodyTooLargeError", result
+    assert elapsed < 10, elapsed
+    assert growth < 64, f"peak RSS grew by {growth:.1f} MiB"
 
 
 # --- floods while a response is pending ---------------------------------------------------------
@@ -400,7 +365,9 @@ async def test_push_promise_is_refused(start_h2: StartH2) -> None:
 )
 async def test_malformed_response_head(start_h2: StartH2, headers: list[tuple[bytes, bytes]]) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
-        conn.send(conn.headers(request.stream_id, headers), conn.data(request.stream_id, b"ok", end_stream=True))
+        conn.send(
+            conn.headers(request.stream_id, headers), conn.data(request.stream_id, b"ok", end_stream=True)
+        )
         conn.drain(20)
 
     _, exc, elapsed = await fetch_h2(start_h2(respond))
@@ -434,9 +401,7 @@ async def test_a_flood_of_informational_responses(start_h2: StartH2) -> None:
     ],
     ids=["data-over-max-frame-size", "settings-not-6n", "ping-not-8", "window-update-3", "goaway-4"],
 )
-async def test_frame_size_violations(
-    start_h2: StartH2, frame: Callable[[H2Conn, int], bytes]
-) -> None:
+async def test_frame_size_violations(start_h2: StartH2, frame: Callable[[H2Conn, int], bytes]) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
         conn.send(
             conn.headers(request.stream_id, [(b":status", b"200")]),
