@@ -1,3 +1,4 @@
 //! The connection settings, the pool (one reqwest client) keyed by them, and its limits.
 
 pub mod pool;
+pub mod warmup;

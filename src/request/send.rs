@@ -118,15 +118,18 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 }
             }
         }
+        let request = request
+            .build()
+            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        let leader = engine.warmup.turn(&url).await;
         let response = engine
             .http
-            .execute(
-                request
-                    .build()
-                    .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
-            )
+            .execute(request)
             .await
             .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        if let Some(leader) = leader {
+            leader.head_arrived();
+        }
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {

@@ -1,0 +1,118 @@
+//! The first connection to an HTTPS origin, awaited by the requests that follow it.
+//!
+//! Over TLS, whether an origin speaks HTTP/2 is known only once ALPN has chosen it, and hyper's
+//! pool shares a connection only after that. Until then, a burst of requests to a cold origin
+//! opens one connection each: 100 for a cold `fetch_all` of 100 URLs to a host that would have
+//! served them all on one. Here the first request to an origin leads, and the others wait until
+//! its response head has arrived (or it has failed or been dropped); over HTTP/2 they then
+//! multiplex on its connection, over HTTP/1.1 they open their own, one request's time later.
+//! Once one head has arrived, the origin is warm for the life of the pool and nothing waits.
+//!
+//! The wait is bounded by [`MAX_WAIT`]: a slow first answer from an HTTP/1.1 host delays the
+//! others by that much at most, once per origin and pool; an HTTP/2 host slower than that to
+//! answer the first request gets the burst of connections it would have had without the wait.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::sync::Semaphore;
+
+/// The longest a request waits for the first one to its origin. TCP and TLS 1.3 handshakes and
+/// one request take about four round trips: 1 s covers round trips up to ~250 ms.
+const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// Origins remembered as warm; past this many, the warm ones are forgotten (they only cost a
+/// wait of one request's time if they come back cold).
+const MAX_ORIGINS: usize = 4096;
+
+enum State {
+    /// A first request is on its way; the others wait until this gate closes.
+    Leading(Arc<Semaphore>),
+    Warm,
+}
+
+pub struct Warmup {
+    enabled: bool,
+    origins: Mutex<HashMap<String, State>>,
+}
+
+impl Warmup {
+    /// `enabled`: only when HTTP/2 is offered by ALPN; with prior knowledge, hyper itself opens
+    /// one connection and holds the others, and without HTTP/2 there is nothing to share.
+    pub fn new(enabled: bool) -> Self {
+        Warmup {
+            enabled,
+            origins: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits while another request is opening the first connection to `url`'s origin; returns a
+    /// [`Leader`] if this request is the one to open it.
+    pub async fn turn(&self, url: &Url) -> Option<Leader<'_>> {
+        if !self.enabled || url.scheme() != "https" {
+            return None;
+        }
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let gate = {
+            let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+            match origins.get(&key) {
+                Some(State::Warm) => return None,
+                Some(State::Leading(gate)) => gate.clone(),
+                None => {
+                    let gate = Arc::new(Semaphore::new(0));
+                    origins.insert(key.clone(), State::Leading(gate.clone()));
+                    return Some(Leader {
+                        warmup: self,
+                        key,
+                        gate,
+                        warm: false,
+                    });
+                }
+            }
+        };
+        // The gate never has permits: `acquire` returns only once the leader has closed it.
+        let _ = tokio::time::timeout(MAX_WAIT, gate.acquire()).await;
+        None
+    }
+}
+
+/// The request opening the first connection to an origin. Dropping it releases the others;
+/// the origin stays warm only if [`Leader::head_arrived`] was called.
+pub struct Leader<'a> {
+    warmup: &'a Warmup,
+    key: String,
+    gate: Arc<Semaphore>,
+    warm: bool,
+}
+
+impl Leader<'_> {
+    pub fn head_arrived(mut self) {
+        self.warm = true;
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        let mut origins = self
+            .warmup
+            .origins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.warm {
+            if origins.len() >= MAX_ORIGINS {
+                origins.retain(|_, state| matches!(state, State::Leading(_)));
+            }
+            origins.insert(std::mem::take(&mut self.key), State::Warm);
+        } else {
+            // Failed or cancelled: the next request to the origin leads again.
+            origins.remove(&self.key);
+        }
+        self.gate.close();
+    }
+}
