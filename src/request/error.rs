@@ -292,6 +292,11 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
     }
 
     match (phase, io_kind) {
+        // A body cut by a reset is an incomplete payload, as aiohttp reports it.
+        (Phase::Body, Some(std::io::ErrorKind::ConnectionReset)) => (
+            ErrorKind::Payload,
+            "the response payload is not complete: the server reset the connection".to_owned(),
+        ),
         (_, Some(std::io::ErrorKind::ConnectionReset)) => (
             ErrorKind::ConnectionReset,
             "the server reset the connection".to_owned(),
