@@ -153,22 +153,31 @@ class H2Conn:
         fields.extend(headers)
         self.h2.send_headers(stream_id, fields, end_stream=not body)
         if body:
-            self.send_data(stream_id, body, end_stream=True)
+            return self.send_data(stream_id, body, end_stream=True)
         return self.flush()
 
-    def send_data(self, stream_id: int, body: bytes, *, end_stream: bool) -> None:
-        """DATA within the client's flow-control windows (waiting for WINDOW_UPDATE as needed)."""
+    def send_data(self, stream_id: int, body: bytes, *, end_stream: bool) -> bool:
+        """DATA within the client's flow-control windows (waiting for WINDOW_UPDATE as needed).
+
+        False once the client has reset the stream or left.
+        """
         view = memoryview(body)
-        while view:
-            window = min(self.h2.local_flow_control_window(stream_id), self.h2.max_outbound_frame_size)
-            if window <= 0:
-                self.flush()
-                self.read_events(5.0)
-                continue
-            piece, view = view[:window], view[window:]
-            self.h2.send_data(stream_id, bytes(piece), end_stream=end_stream and not view)
-        if end_stream and not body:
-            self.h2.end_stream(stream_id)
+        try:
+            while view:
+                if stream_id in self.client_reset:
+                    return False
+                window = min(self.h2.local_flow_control_window(stream_id), self.h2.max_outbound_frame_size)
+                if window <= 0:
+                    self.flush()
+                    self.read_events(5.0)
+                    continue
+                piece, view = view[:window], view[window:]
+                self.h2.send_data(stream_id, bytes(piece), end_stream=end_stream and not view)
+            if end_stream and not body:
+                self.h2.end_stream(stream_id)
+        except (h2.exceptions.StreamClosedError, ClosedByPeer, TimeoutError):
+            return False
+        return self.flush()
 
     # --- reading ------------------------------------------------------------------------------
 
