@@ -195,12 +195,9 @@ async def test_control_frame_flood_while_a_response_is_pending(start_h2: StartH2
 
     server = start_h2(respond)
     response, exc, elapsed = await fetch_h2(server, timeout=10)
-    # Either the flood is outlasted and the answer arrives, or the connection is refused as
-    # abusive; never a hang, never a wrong body.
-    if exc is None:
-        assert response is not None and response.content == b"after the flood"
-    else:
-        assert isinstance(exc, ferrofetch.ClientError), repr(exc)
+    # 100,000 control frames are acknowledged and outlasted: the answer arrives whole.
+    assert exc is None and response is not None, repr(exc)
+    assert response.content == b"after the flood"
     assert elapsed < 12
 
 
