@@ -46,12 +46,6 @@ MiB = 1 << 20
 FRAME = 16_384  # the client's SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2 default)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _runtime_started() -> None:
-    """The engine's runtime (threads, epoll) exists before any case counts descriptors."""
-    asyncio.run(outcome(lambda: ferrofetch.fetch("http://127.0.0.1:9/", timeout=1), 10))
-
-
 def attack(respond: Respond) -> Respond:
     """``respond`` for the attacked path; a plain 200 for ``/warm-up``."""
 
