@@ -116,3 +116,66 @@ impl Drop for Leader<'_> {
         self.gate.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_others_wait_for_the_first_head_then_go_freely() {
+        let warmup = Warmup::new(true);
+        let leader = warmup.turn(&url("https://a.test/1")).await.unwrap();
+        // Another origin, and cleartext, are not held.
+        assert!(warmup.turn(&url("https://b.test/")).await.is_some());
+        assert!(warmup.turn(&url("http://a.test/")).await.is_none());
+        let started = tokio::time::Instant::now();
+        let follower = async {
+            let turn = warmup.turn(&url("https://a.test/2")).await;
+            (turn.is_none(), started.elapsed())
+        };
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            leader.head_arrived();
+        };
+        let ((waited_only, waited), ()) = tokio::join!(follower, release);
+        assert!(waited_only);
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        // Warm: nobody leads or waits any more.
+        assert!(warmup.turn(&url("https://a.test/3")).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failed_first_request_releases_the_others_and_leaves_the_origin_cold() {
+        let warmup = Warmup::new(true);
+        let leader = warmup.turn(&url("https://a.test/")).await.unwrap();
+        let same = url("https://a.test/");
+        let follower = warmup.turn(&same);
+        let (turn, ()) = tokio::join!(follower, async move {
+            tokio::task::yield_now().await;
+            drop(leader);
+        });
+        assert!(turn.is_none());
+        assert!(warmup.turn(&url("https://a.test/")).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_wait_is_bounded() {
+        let warmup = Warmup::new(true);
+        let _leader = warmup.turn(&url("https://a.test/")).await.unwrap();
+        let started = tokio::time::Instant::now();
+        assert!(warmup.turn(&url("https://a.test/")).await.is_none());
+        let waited = started.elapsed();
+        assert!(waited >= MAX_WAIT && waited < MAX_WAIT * 3, "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn disabled_never_holds() {
+        let warmup = Warmup::new(false);
+        assert!(warmup.turn(&url("https://a.test/")).await.is_none());
+        assert!(warmup.turn(&url("https://a.test/")).await.is_none());
+    }
+}
