@@ -25,7 +25,7 @@ mod _core {
     #[pymodule_export]
     use py::pending::Pending;
     #[pymodule_export]
-    use py::response::Response;
+    use py::response::{json_text, Response};
     #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]

@@ -18,6 +18,10 @@ __version__: str
 DEFAULT_MAX_BODY_SIZE: int
 DEFAULT_USER_AGENT: str
 
+def json_text(body: bytes, encoding: str | None = None) -> str:
+    """``body`` decoded as JSON text: with ``encoding`` (UTF-8 when ``None`` or unknown to
+    Python), strict, and one leading byte order mark dropped (RFC 8259 §8.1)."""
+
 def configure(*, worker_threads: int | None = None) -> None:
     """Set the runtime's worker-thread count before first use (raises ``RuntimeError`` after)."""
 
@@ -123,9 +127,14 @@ class StreamResponse:
     def read_all(self) -> Pending[bytes]:
         """The rest of the body (bounded by ``max_body_size``)."""
     def close(self) -> None:
-        """Stop reading; the connection is dropped unless the body was read whole."""
+        """Stop reading; the connection is closed at once unless the body was received whole
+        (a pending read then raises ``ClientConnectionError``)."""
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """True once closed, or once the client it came from was closed."""
+    def check_deadline(self) -> None:
+        """Raise ``ServerTimeoutError`` once the total timeout (``timeout=`` of ``open``) has
+        passed; the stream keeps that deadline for every read."""
     @property
     def finished(self) -> bool:
         """True once the whole body has been received (or released)."""

@@ -35,7 +35,6 @@ __all__ = ["CharsetResolver", "ClientResponse", "default_charset"]
 
 CharsetResolver = Callable[["ClientResponse", bytes], str]
 
-CONTENT_LENGTH = istr("Content-Length")
 CONTENT_TYPE = istr("Content-Type")
 
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
@@ -197,8 +196,9 @@ class ClientResponse:
 
     @property
     def content_length(self) -> Optional[int]:
-        value = self._headers.get(CONTENT_LENGTH)
-        return None if value is None else int(value)
+        """The body's declared length in bytes, as the core reads ``Content-Length`` (a list of
+        identical values is that value, RFC 9110 §8.6); ``None`` when absent."""
+        return self._stream.content_length
 
     @property
     def cookies(self) -> SimpleCookie:
@@ -232,8 +232,10 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        # The end of the body (which closes the native stream) closes the response too.
-        return self._closed or self.content._eof
+        """True once the response is released, its session closed, or its whole body received
+        (at once for a response without a body: 204, 304, HEAD), as aiohttp says."""
+        # The end of the body closes the native stream, and so the response.
+        return self._closed or self._stream.closed or self.content.is_eof()
 
     def _mark_released(self) -> None:
         """Later reads raise ``ClientConnectionError("Connection closed")``."""
@@ -244,7 +246,8 @@ class ClientResponse:
         self._closed = True
 
     def release(self) -> _Noop:
-        """Done with the response: unread body is dropped and later reads raise
+        """Done with the response: a body still coming is dropped with its connection, closed at
+        once (a pending read raises, as aiohttp's does), and later reads raise
         ``ClientConnectionError("Connection closed")``."""
         self._mark_released()
         self._stream.close()
@@ -316,8 +319,9 @@ class ClientResponse:
         loads: Callable[[str], Any] = jsonlib.loads,
         content_type: Optional[str] = "application/json",
     ) -> Any:
-        """The body parsed as JSON; ``ContentTypeError`` if Content-Type is not ``content_type``
-        (``None`` skips the check); ``None`` for an empty body."""
+        """The body parsed as JSON with ``loads``; ``ContentTypeError`` if Content-Type is not
+        ``content_type`` (``None`` skips the check); ``None`` for an empty body. A leading byte
+        order mark is dropped (RFC 8259 §8.1; aiohttp raises ``JSONDecodeError`` there)."""
         body = await self._kept_body()
         if content_type:
             actual = self._headers.get(CONTENT_TYPE, "").lower()
@@ -333,7 +337,8 @@ class ClientResponse:
         stripped = body.strip()
         if not stripped:
             return None
-        return loads(stripped.decode(encoding or self.get_encoding()))
+        # A leading byte order mark is accepted (RFC 8259 §8.1), where aiohttp refuses it.
+        return loads(_core.json_text(stripped, encoding or self.get_encoding()))
 
     async def __aenter__(self) -> ClientResponse:
         self._in_context = True

@@ -5,6 +5,10 @@ body of any size is read in bounded memory with ``read(n)``, ``readany()``, ``it
 and friends. ``read()`` with no size reads the rest in one native call. Once the core has the
 whole body (``StreamResponse.finished``), what is left of it is taken at once, without waiting,
 so ``at_eof()`` is true as soon as the last byte has been read.
+
+The total timeout bounds the whole exchange: while the body is still coming, no bytes are handed
+out once it has passed, not even those already buffered here (the native stream keeps the one
+deadline; aiohttp's timer fires regardless of where the bytes are too).
 """
 
 from __future__ import annotations
@@ -189,8 +193,24 @@ class StreamReader:
             if self._on_eof is not None:
                 self._on_eof()
 
+    def _check_deadline(self) -> None:
+        """The total timeout bounds the whole exchange, so bytes that have already arrived are
+        not handed out once it has passed while the rest of the body is still coming (the stream
+        keeps the deadline: one clock). A body received whole is past the network's reach."""
+        source = self._source
+        if self._eof or source is None:
+            return
+        try:
+            source.check_deadline()
+        except Exception as error:
+            translated = self._translate(error)
+            self._exception = translated
+            raise translated from error
+
     def _take(self, n: int) -> bytes:
-        """Up to ``n`` buffered bytes (all of them for ``n < 0``), without waiting."""
+        """Up to ``n`` buffered bytes (all of them for ``n < 0``), without waiting; the total
+        timeout's ``asyncio.TimeoutError`` once it has passed (see :meth:`_check_deadline`)."""
+        self._check_deadline()
         if n < 0 or n >= self._size:
             if self._offset:
                 self._buffer[0] = self._buffer[0][self._offset :]
@@ -217,6 +237,7 @@ class StreamReader:
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _take_first_chunk(self) -> bytes:
+        self._check_deadline()
         first = self._buffer.popleft()
         if self._offset:
             first = first[self._offset :]

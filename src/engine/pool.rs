@@ -79,9 +79,7 @@ impl ClientConfig {
         if let Some(t) = seconds(self.connect_timeout) {
             builder = builder.connect_timeout(Duration::from_secs_f64(t));
         }
-        if let Some(t) = seconds(self.read_timeout) {
-            builder = builder.read_timeout(Duration::from_secs_f64(t));
-        }
+        // The read timeout is not reqwest's, which starts with the request: see upload.rs.
         if self.force_close {
             builder = builder.pool_max_idle_per_host(0);
         }

@@ -77,6 +77,20 @@ pub fn decode_text<'py>(
     }
 }
 
+/// A body as JSON text: decoded as `decode_text` does (strict), then one leading byte order mark
+/// dropped. RFC 8259 §8.1 lets a parser ignore it, and requests and httpx do; Python's `json`
+/// refuses it in a `str`. Every json path of ferrofetch goes through here.
+#[pyfunction]
+#[pyo3(signature = (body, encoding=None))]
+pub fn json_text<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyBytes>,
+    encoding: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    decode_text(py, body, encoding, "strict")?
+        .call_method1(pyo3::intern!(py, "removeprefix"), ("\u{feff}",))
+}
+
 #[pymethods]
 impl Response {
     #[getter]
@@ -171,9 +185,10 @@ impl Response {
         loads_kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let content = self.content(py)?;
+        let text = json_text(py, content.bind(py), self.head.charset().as_deref())?;
         py.import("json")?
             .getattr("loads")?
-            .call((content,), loads_kwargs)
+            .call((text,), loads_kwargs)
     }
 
     fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {

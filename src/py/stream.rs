@@ -309,9 +309,23 @@ impl StreamResponse {
         }
     }
 
+    /// True once closed, or once its client was closed (which closes its connection).
     #[getter]
     fn closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.closed.load(Ordering::Acquire) || self.engine.closing.is_cancelled()
+    }
+
+    /// `ServerTimeoutError` once the total timeout has passed, else nothing: the stream keeps
+    /// the one deadline, and Python asks it before handing out bytes it already holds.
+    fn check_deadline(&self, py: Python<'_>) -> PyResult<()> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(FetchError::total_timeout(
+                &self.head.url,
+                self.timeout.unwrap_or(0.0),
+            )
+            .into_pyerr(py)),
+            _ => Ok(()),
+        }
     }
 
     /// True once the whole body has been received (handed out or waiting in the prefetch), or the
@@ -331,6 +345,40 @@ impl StreamResponse {
             self.head.reason(),
             self.head.url
         )
+    }
+}
+
+/// A body still coming from the network is dropped (and with it its connection, which cannot
+/// be reused) as soon as the response is closed or its client is, even while a read is pending:
+/// the server sees the close at once, as with aiohttp, instead of writing on until its body ends.
+/// A body that has already arrived whole holds no connection and needs no watch.
+fn close_when_given_up(body: &Arc<Mutex<Option<Body>>>, stop: &CancellationToken, engine: &Engine) {
+    let finished = body
+        .try_lock()
+        .map(|guard| guard.as_ref().is_none_or(|state| state.finished))
+        .unwrap_or(false);
+    if finished {
+        return;
+    }
+    let body = Arc::downgrade(body);
+    let stop = stop.clone();
+    let closing = engine.closing.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = closing.cancelled() => {}
+        }
+        // A pending read lets go of the body as soon as it sees the same signals.
+        if let Some(body) = body.upgrade() {
+            body.lock().await.take();
+        }
+    });
+}
+
+impl Drop for StreamResponse {
+    fn drop(&mut self) {
+        // Ends the watch of `close_when_given_up`.
+        self.stop.cancel();
     }
 }
 
@@ -369,19 +417,18 @@ pub fn start_open<'py>(
             failed: None,
         };
         body.prefetch(&head.url, &engine);
+        let body = Arc::new(Mutex::new(Some(body)));
+        let stop = CancellationToken::new();
+        close_when_given_up(&body, &stop, &engine);
         Ok(StreamResponse {
-            content_length: head
-                .headers
-                .get(reqwest::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok()),
+            content_length: head.content_length(),
             head,
-            body: Arc::new(Mutex::new(Some(body))),
+            body,
             engine,
             max_body_size: options.max_body_size,
             timeout: options.timeout,
             deadline,
-            stop: CancellationToken::new(),
+            stop,
             closed: AtomicBool::new(false),
             headers: PyOnceLock::new(),
         })

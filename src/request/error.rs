@@ -103,6 +103,20 @@ impl FetchError {
         )
     }
 
+    /// The read timeout fired: no answer within it once the request was sent, or no body bytes
+    /// within it of the last ones.
+    pub fn read_timeout(url: &str, timeouts: &TimeoutSettings) -> Self {
+        let limit = timeouts
+            .read
+            .map(|s| format!(" of {s} s"))
+            .unwrap_or_default();
+        FetchError::new(
+            ErrorKind::SocketTimeout,
+            Some(url),
+            format!("no data from the server within the read timeout{limit} ({url})"),
+        )
+    }
+
     pub fn internal(url: Option<&str>, detail: &str) -> Self {
         FetchError::new(
             ErrorKind::Internal,

@@ -14,6 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use crate::engine::pool::{Engine, LimitPermits};
 use crate::py::options::RequestOptions;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::upload::head_within;
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
 use crate::response::head::{detached, Head};
@@ -106,9 +107,13 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             .http
             .request(method.clone(), url.clone())
             .headers(current_headers);
+        let mut uploaded = None;
         if let Some(body) = &body {
             match body.to_reqwest() {
-                Some(body) => request = request.body(body),
+                Some((body, end)) => {
+                    request = request.body(body);
+                    uploaded = end;
+                }
                 None => {
                     return Err(FetchError::new(
                         ErrorKind::Payload,
@@ -122,10 +127,13 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
             .build()
             .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
         let leader = engine.warmup.turn(&url).await;
-        let response = engine
-            .http
-            .execute(request)
+        let exchange = engine.http.execute(request);
+        let read_timeout = timeouts
+            .read
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
+        let response = head_within(exchange, uploaded, read_timeout)
             .await
+            .ok_or_else(|| FetchError::read_timeout(url.as_str(), &timeouts))?
             .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
         if let Some(leader) = leader {
             leader.head_arrived();

@@ -4,8 +4,15 @@
 //! event loop that made the call (through pyo3-async-runtimes' `into_future_with_locals`) and the
 //! chunk goes out with chunked transfer encoding, so an upload of any size never sits in memory.
 //! Pulling a chunk takes the GIL briefly on the runtime thread; that is the price of streaming.
+//!
+//! The read timeout starts once the request has been sent (aiohttp's `sock_read`): a streamed
+//! upload signals its end ([`Uploaded`]), and [`head_within`] waits for the response head under
+//! the read timeout only from then on. reqwest's own read timeout starts with the request, so an
+//! upload longer than the limit would fail; it is not used.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream;
@@ -13,6 +20,7 @@ use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use pyo3_async_runtimes::TaskLocals;
+use tokio_util::sync::CancellationToken;
 
 use crate::request::error::UploadError;
 
@@ -49,28 +57,65 @@ impl RequestBody {
         ))))))
     }
 
-    /// The body for one send; `None` if it was a stream already sent.
-    pub fn to_reqwest(&self) -> Option<reqwest::Body> {
+    /// The body for one send, with the signal of its end for a stream (a body of bytes is
+    /// handed over whole at once); `None` if it was a stream already sent.
+    pub fn to_reqwest(&self) -> Option<(reqwest::Body, Option<Uploaded>)> {
         match self {
-            RequestBody::Bytes(bytes) => Some(reqwest::Body::from(bytes.clone())),
-            RequestBody::Stream(slot) => slot
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
-                .map(Upload::into_body),
+            RequestBody::Bytes(bytes) => Some((reqwest::Body::from(bytes.clone()), None)),
+            RequestBody::Stream(slot) => {
+                let upload = slot.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+                let uploaded = Uploaded::default();
+                Some((upload.into_body(uploaded.clone()), Some(uploaded)))
+            }
         }
     }
 }
 
+/// Set once a streamed request body has yielded its last chunk (or failed).
+#[derive(Clone, Default)]
+pub struct Uploaded(CancellationToken);
+
+/// Waits for the response head (`send`), under `read` counted from the end of the upload: at
+/// once for a body sent whole or no body, when `uploaded` is set for a streamed one. `None`
+/// once the read timeout has passed.
+pub async fn head_within<T>(
+    send: impl Future<Output = T>,
+    uploaded: Option<Uploaded>,
+    read: Option<Duration>,
+) -> Option<T> {
+    let Some(read) = read else {
+        return Some(send.await);
+    };
+    let send = std::pin::pin!(send);
+    let mut send = send;
+    if let Some(uploaded) = uploaded {
+        tokio::select! {
+            biased;
+            response = &mut send => return Some(response),
+            () = uploaded.0.cancelled() => {}
+        }
+    }
+    tokio::time::timeout(read, send).await.ok()
+}
+
 impl Upload {
-    fn into_body(self) -> reqwest::Body {
-        let chunks = stream::unfold(Some(self), |upload| async move {
-            let upload = upload?;
-            match upload.next_chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), Some(upload))),
-                Ok(None) => None,
-                // One error ends the stream (and the request).
-                Err(error) => Some((Err(error), None)),
+    fn into_body(self, uploaded: Uploaded) -> reqwest::Body {
+        let chunks = stream::unfold(Some(self), move |upload| {
+            let uploaded = uploaded.clone();
+            async move {
+                let Some(upload) = upload else {
+                    uploaded.0.cancel();
+                    return None;
+                };
+                match upload.next_chunk().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(upload))),
+                    Ok(None) => {
+                        uploaded.0.cancel();
+                        None
+                    }
+                    // One error ends the stream (and the request).
+                    Err(error) => Some((Err(error), None)),
+                }
             }
         });
         reqwest::Body::wrap_stream(chunks)

@@ -254,8 +254,25 @@ impl BodyReader {
         BodyReader { source, label }
     }
 
-    /// The next chunk of the (decoded) body, or `None` at its end.
+    /// The next chunk of the (decoded) body, or `None` at its end; a `SocketTimeoutError` when
+    /// none comes within the read timeout (counted per read, as aiohttp's `sock_read`).
     pub async fn chunk(
+        &mut self,
+        url: &str,
+        timeouts: &TimeoutSettings,
+    ) -> FetchResult<Option<Bytes>> {
+        match timeouts
+            .read
+            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        {
+            Some(read) => tokio::time::timeout(read, self.next_chunk(url, timeouts))
+                .await
+                .unwrap_or_else(|_| Err(FetchError::read_timeout(url, timeouts))),
+            None => self.next_chunk(url, timeouts).await,
+        }
+    }
+
+    async fn next_chunk(
         &mut self,
         url: &str,
         timeouts: &TimeoutSettings,

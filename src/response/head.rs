@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Version};
 
 /// Everything known once the response head has arrived.
@@ -37,6 +37,28 @@ pub fn detached(headers: HeaderMap) -> HeaderMap {
 }
 
 impl Head {
+    /// The body's declared length: RFC 9110 §8.6 lets a list of identical values (`5, 5`, or
+    /// the same value on several lines) stand for that value; hyper frames the body by the same
+    /// rule (hyper's `content_length_parse_all_values`) and refuses differing values. `None` when
+    /// absent or unreadable.
+    pub fn content_length(&self) -> Option<u64> {
+        let mut length = None;
+        for line in self.headers.get_all(CONTENT_LENGTH) {
+            for item in line.to_str().ok()?.split(',').map(str::trim) {
+                // Digits only, as hyper reads them (`parse` would take a sign).
+                if !item.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let value: u64 = item.parse().ok()?;
+                if length.is_some_and(|seen| seen != value) {
+                    return None;
+                }
+                length = Some(value);
+            }
+        }
+        length
+    }
+
     pub fn reason(&self) -> String {
         self.reason.clone().unwrap_or_else(|| {
             self.status
@@ -76,5 +98,45 @@ impl Head {
             m.get_param(mime::CHARSET)
                 .map(|c| c.as_str().to_ascii_lowercase())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(lines: &[&str]) -> Head {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(CONTENT_LENGTH, HeaderValue::from_str(line).unwrap());
+        }
+        Head {
+            url: "http://127.0.0.1/".to_owned(),
+            method: Method::GET,
+            status: StatusCode::OK,
+            reason: None,
+            version: Version::HTTP_11,
+            headers,
+            history: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_list_of_identical_lengths_is_that_length() {
+        assert_eq!(head(&["5"]).content_length(), Some(5));
+        assert_eq!(head(&["5, 5"]).content_length(), Some(5));
+        assert_eq!(head(&["5,5", " 5 "]).content_length(), Some(5));
+        assert_eq!(head(&[]).content_length(), None);
+    }
+
+    #[test]
+    fn differing_or_unreadable_lengths_are_none() {
+        assert_eq!(head(&["5, 6"]).content_length(), None);
+        assert_eq!(head(&["5", "6"]).content_length(), None);
+        assert_eq!(head(&["five"]).content_length(), None);
+        assert_eq!(head(&["5,"]).content_length(), None);
+        assert_eq!(head(&["-5"]).content_length(), None);
+        assert_eq!(head(&["+5"]).content_length(), None);
     }
 }
