@@ -143,6 +143,20 @@ async def test_hpack_bomb_ends_with_bounded_memory(start_h2: StartH2) -> None:
     assert growth < 64, f"peak RSS grew by {growth:.1f} MiB"
 
 
+async def test_a_header_within_the_limit_is_accepted(start_h2: StartH2) -> None:
+    def respond(conn: H2Conn, request: H2Request) -> None:
+        block = conn.block([(b":status", b"200")]) + conn.literal(b"x-big", b"b" * 8192)
+        conn.send(
+            conn.frame(HEADERS, END_HEADERS, request.stream_id, block),
+            conn.data(request.stream_id, b"ok", end_stream=True),
+        )
+        conn.drain(20)
+
+    response, exc, _ = await fetch_h2(start_h2(respond))
+    assert exc is None and response is not None, repr(exc)
+    assert len(response.headers["x-big"]) == 8192 and response.content == b"ok"
+
+
 async def test_a_one_mib_header_is_refused(start_h2: StartH2) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
         block = conn.block([(b":status", b"200")]) + conn.literal(b"x-huge", b"h" * MiB)
