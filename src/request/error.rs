@@ -336,6 +336,15 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
 /// An HTTP/2 stream or connection that ended in error: who ended it (the server, or ferrofetch on
 /// finding the server broke the protocol), and what that means for this request.
 fn http2_failure(err: &h2::Error, phase: Phase) -> Option<(ErrorKind, String)> {
+    if err.is_io() && phase == Phase::Body {
+        return Some((
+            ErrorKind::Payload,
+            format!(
+                "the response body is incomplete: the HTTP/2 connection was lost before its end ({})",
+                innermost(err)
+            ),
+        ));
+    }
     let reason = err.reason()?;
     if !(err.is_reset() || err.is_go_away()) {
         return None;

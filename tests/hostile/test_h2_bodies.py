@@ -9,6 +9,7 @@ response, to stop the request body: that response is handed out whole.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import ferrofetch
@@ -17,17 +18,32 @@ import pytest
 from .conftest import Certificates
 from .h2server import CANCEL, NO_ERROR, H2Conn, H2Request, Respond, StartH2, fetch_h2
 from .helpers import outcome
+from .rawserver import ClosedByPeer
 
 MiB = 1 << 20
 
 
-def cut(code: int | None, *, length: bool = True, goaway: bool = False) -> Respond:
-    """200 announcing 10 bytes (or nothing), 4 bytes of DATA, then a reset with ``code`` or a GOAWAY."""
+def cut(code: int | None, *, length: bool = True, end: str = "rst") -> Respond:
+    """200 announcing 10 bytes (or nothing), 4 bytes of DATA, then the end the case is about.
+
+    ``end``: "rst" (RST_STREAM with ``code``), "goaway" (GOAWAY with ``NO_ERROR`` and a last
+    stream below this one), "fin" (the TCP connection closed) or "tcp-reset" (aborted).
+    """
 
     def respond(conn: H2Conn, request: H2Request) -> None:
         head = [(b":status", b"200")] + ([(b"content-length", b"10")] if length else [])
-        end = conn.goaway(0, NO_ERROR) if goaway else conn.rst(request.stream_id, code or NO_ERROR)
-        conn.send(conn.headers(request.stream_id, head), conn.data(request.stream_id, b"part"), end)
+        frames = [conn.headers(request.stream_id, head), conn.data(request.stream_id, b"part")]
+        if end == "rst":
+            frames.append(conn.rst(request.stream_id, code or NO_ERROR))
+        elif end == "goaway":
+            frames.append(conn.goaway(0, NO_ERROR))
+        conn.send(*frames)
+        if end == "tcp-reset":
+            # After the client has read what was sent: a reset discards unread bytes.
+            time.sleep(0.3)
+            conn.conn.reset()
+        if end in {"fin", "tcp-reset"}:
+            raise ClosedByPeer("the case closes the connection")
         conn.drain(10)
 
     return respond
@@ -96,10 +112,19 @@ async def test_reset_with_no_error_before_end_stream_is_incomplete(start_h2: Sta
     [
         (cut(NO_ERROR, length=False), "4 bytes"),
         (cut(CANCEL), "CANCEL"),
-        (cut(None, goaway=True), "4 of the 10 bytes"),
-        (cut(None, length=False, goaway=True), "4 bytes"),
+        (cut(None, end="goaway"), "4 of the 10 bytes"),
+        (cut(None, length=False, end="goaway"), "4 bytes"),
+        (cut(None, end="fin"), "incomplete"),
+        (cut(None, end="tcp-reset"), "incomplete"),
     ],
-    ids=["no-error-without-length", "cancel", "goaway-no-error", "goaway-no-error-without-length"],
+    ids=[
+        "no-error-without-length",
+        "cancel",
+        "goaway-no-error",
+        "goaway-no-error-without-length",
+        "connection-closed",
+        "connection-reset",
+    ],
 )
 @pytest.mark.parametrize("path", ["fetch", "ClientResponse.read"])
 async def test_every_early_end_is_incomplete(
