@@ -25,7 +25,6 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
-import h2.settings
 from h2.events import Event as H2Event
 
 from .helpers import outcome
@@ -265,7 +264,7 @@ def h2_handler(
 ) -> Handler:
     """A connection handler answering every request with ``respond``, until the client leaves.
 
-    ``settings``: the server's SETTINGS (:func:`settings_of`). ``whole``: wait for each request's
+    ``settings``: the server's SETTINGS, by code (RFC 9113 §6.5.2). ``whole``: wait for each request's
     body before answering. ``ack_data``: see :attr:`H2Conn.ack_data`.
     """
 
