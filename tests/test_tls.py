@@ -50,7 +50,7 @@ async def test_untrusted_certificate_fails_its_slot_in_a_batch(
         15,
     )
     assert isinstance(results[0], ferrofetch.ClientConnectorCertificateError)
-    assert results[1].status == 200
+    assert isinstance(results[1], ferrofetch.Response) and results[1].status == 200
 
 
 async def test_ca_bundle_makes_it_trusted(tls_server: HttpServer) -> None:

@@ -5,6 +5,9 @@ single-request form; ``ClientSession`` and friends keep aiohttp-style code worki
 the import changed (``import ferrofetch as aiohttp``).
 """
 
+# The package's own modules share the native module's private names by design.
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 import atexit as _atexit

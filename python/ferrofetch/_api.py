@@ -5,38 +5,113 @@ They return the core's ``Pending`` as it is: a coroutine to asyncio (``asyncio.r
 future to wait on, so an ``await`` needs no wrapper coroutine or ``asyncio.Future``.
 """
 
+# The package's own modules share the native module's private names by design.
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from . import _core
 from ._core import Pending, Response
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-def fetch(url: str, **options: Any) -> Pending[Response]:
+    from .options import FetchOptions
+
+
+def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]:
     """Fetch one URL and return the response with its body read.
 
-    >>> response = await ferrofetch.fetch("http://127.0.0.1:8080/")  # doctest: +SKIP
-    >>> response.status
-    200
+    ```python
+    response = await ferrofetch.fetch("http://127.0.0.1:8080/", timeout=10)
+    print(response.status, len(response.content), "bytes")
+    ```
 
-    Options: ``method``, ``headers``, ``data``, ``json``, ``params``, ``timeout`` (total seconds,
-    default 300), ``connect_timeout`` (default 30), ``read_timeout``, ``follow_redirects``
-    (default True), ``max_redirects`` (default 10), ``max_body_size`` (default 128 MiB),
-    ``decompress`` (default True: undo ``Content-Encoding``), ``verify``, ``ca_bundle``,
-    ``http2``. Raises a ``ClientError`` subclass on failure.
+    Args:
+        url: an ``http://`` or ``https://`` URL, as a ``str``.
+        **options: any of :class:`ferrofetch.options.FetchOptions`: the request options
+            (``method``, ``headers``, ``data``/``json``, ``params``, ``timeout`` in seconds, default
+            300, ``follow_redirects``, ``max_redirects`` default 10, ``max_body_size`` in bytes,
+            default 128 MiB, ``decompress``) and the connection options (``verify``, ``ca_bundle``,
+            ``http2``, ``connect_timeout`` in seconds, default 30, ``read_timeout``, ``proxy``...),
+            which select one of the shared pools.
+
+    Returns:
+        A ``Pending`` to await (a coroutine to asyncio); made inside a running event loop, the
+        request starts at once.
+
+    Raises:
+        InvalidURL: the URL does not parse or has no host (also a ``ValueError``).
+        NonHttpUrlClientError: a scheme other than http or https.
+        ClientConnectorError: the connection could not be opened (see the error reference).
+        ServerTimeoutError: ``timeout`` ran out (an ``asyncio.TimeoutError``).
+        ClientPayloadError: the body was truncated or could not be decoded.
+        TypeError: an unknown option or a value of the wrong type.
     """
     return _core.fetch(url, **options)
 
 
-def fetch_all(urls: Iterable[str], **options: Any) -> Pending[list[Any]]:
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[False] = False,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[True],
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: bool,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: bool = False,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response]] | Pending[list[Response | BaseException]]:
     """Fetch every URL on the Rust runtime and return the responses in input order.
 
-    >>> responses = await ferrofetch.fetch_all(urls, concurrency=64)  # doctest: +SKIP
+    ```python
+    responses = await ferrofetch.fetch_all([f"http://127.0.0.1:8080/bytes/{n}" for n in range(10)])
+    print([len(r.content) for r in responses])
+    ```
 
-    Takes ``concurrency`` (requests in flight, default 100) and ``return_exceptions`` (default
-    False: the first failure raises and cancels the rest; True: each failure takes its slot as an
-    exception instance, like ``asyncio.gather``), plus every option of :func:`fetch`.
+    Every URL is checked before any request is sent: an invalid one raises ``InvalidURL`` naming
+    it. Cancelling the awaiting task aborts every request of the batch and closes their
+    connections.
+
+    Args:
+        urls: any iterable of ``str`` URLs; read once, before the first request.
+        concurrency: requests in flight at once, at least 1. Default 100.
+        return_exceptions: ``False`` (default): the first failure raises its exception and
+            cancels the rest. ``True``: each failure takes its URL's slot as an exception
+            instance, like ``asyncio.gather(..., return_exceptions=True)``.
+        **options: every option of :func:`fetch`, applied to each request (a body is sent to
+            every URL).
+
+    Returns:
+        A ``Pending`` whose result is a ``list`` with one ``Response`` (or, with
+        ``return_exceptions=True``, an exception) per URL, in input order.
+
+    Raises:
+        InvalidURL: a URL does not parse, before any request is sent.
+        ValueError: ``concurrency`` is less than 1.
+        ClientError: with ``return_exceptions=False``, the first request's failure.
     """
-    return _core.fetch_all(urls, **options)
+    return _core.fetch_all(urls, concurrency=concurrency, return_exceptions=return_exceptions, **options)

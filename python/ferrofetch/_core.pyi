@@ -8,9 +8,12 @@ Cancelling it aborts the request and closes its connection.
 import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine, Generator, Iterable
-from typing import Any, TypeVar, final
+from typing import Any, Literal, TypeVar, final, overload
 
 from multidict import CIMultiDictProxy
+from typing_extensions import Unpack
+
+from .options import FetchOptions, RequestOptions
 
 _T = TypeVar("_T")
 
@@ -57,38 +60,62 @@ class Pending(Coroutine[Any, Any, _T]):
 
 @final
 class Response:
-    """A completed response whose body has been read whole."""
+    """A completed response whose body has been read whole (and decoded: gzip, br, zstd, deflate).
+
+    Headers and ``content`` become Python objects only when first read, so a batch of 100,000
+    results costs little until used.
+    """
 
     @property
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """The final URL, after redirects (without credentials)."""
     @property
-    def method(self) -> str: ...
+    def method(self) -> str:
+        """The method of the last request sent (a 303 turns POST into GET)."""
     @property
-    def status(self) -> int: ...
+    def status(self) -> int:
+        """The HTTP status code."""
     @property
-    def reason(self) -> str: ...
+    def reason(self) -> str:
+        """The status's reason phrase (``"OK"``), from the status code."""
     @property
-    def ok(self) -> bool: ...
+    def ok(self) -> bool:
+        """``status < 400``, as aiohttp's ``ClientResponse.ok``."""
     @property
-    def headers(self) -> CIMultiDictProxy[str]: ...
+    def headers(self) -> CIMultiDictProxy[str]:
+        """Response headers: read-only, case-insensitive, multi-valued; names in lower case."""
     @property
-    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]: ...
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """``(name, value)`` byte pairs, as aiohttp's ``raw_headers``."""
     @property
-    def content(self) -> bytes: ...
+    def content(self) -> bytes:
+        """The body, decoded (at most ``max_body_size`` bytes)."""
     @property
-    def text(self) -> str: ...
+    def text(self) -> str:
+        """The body decoded by the Content-Type charset, UTF-8 otherwise; undecodable bytes are
+        replaced."""
     @property
-    def charset(self) -> str | None: ...
+    def charset(self) -> str | None:
+        """The Content-Type's ``charset`` parameter, if any."""
     @property
-    def content_type(self) -> str: ...
+    def content_type(self) -> str:
+        """The Content-Type's media type (``"application/json"``), ``"application/octet-stream"``
+        when absent (RFC 9110 §8.3)."""
     @property
-    def elapsed(self) -> float: ...
+    def elapsed(self) -> float:
+        """Seconds from sending the request to the whole body read."""
     @property
-    def http_version(self) -> str: ...
+    def http_version(self) -> str:
+        """``"HTTP/1.1"`` or ``"HTTP/2.0"``."""
     @property
-    def history(self) -> list[str]: ...
-    def json(self, **loads_kwargs: Any) -> Any: ...
-    def raise_for_status(self) -> None: ...
+    def history(self) -> list[str]:
+        """The URLs redirected from, in order (without credentials)."""
+    def json(self, **loads_kwargs: Any) -> Any:
+        """The body parsed by ``json.loads(content, **loads_kwargs)``: from bytes, so UTF-8, -16
+        and -32 are detected and a UTF-8 BOM is skipped (RFC 8259 §8.1 lets a parser ignore it)."""
+    def raise_for_status(self) -> None:
+        """Raises ``ClientResponseError`` (with ``status``, ``message``, ``headers``, ``url``) for
+        a 4xx or 5xx status; does nothing otherwise."""
 
 @final
 class StreamResponse:
@@ -161,16 +188,66 @@ class Client:
         trust_env: bool = False,
         user_agent: str | None = None,
     ) -> Client: ...
-    def fetch(self, url: str, **options: Any) -> Pending[Response]: ...
-    def fetch_all(self, urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
-    def open(self, url: str, **options: Any) -> Pending[StreamResponse]:
+    def fetch(self, url: str, **options: Unpack[RequestOptions]) -> Pending[Response]:
+        """``ferrofetch.fetch`` on this pool: the request options only."""
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: Literal[False] = False,
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response]]: ...
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: Literal[True],
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response | BaseException]]: ...
+    @overload
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 100,
+        return_exceptions: bool,
+        **options: Unpack[RequestOptions],
+    ) -> Pending[list[Response | BaseException]]: ...
+    def open(self, url: str, **options: Unpack[RequestOptions]) -> Pending[StreamResponse]:
         """Send the request and complete once the response head has arrived."""
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
 
-def fetch(url: str, **options: Any) -> Pending[Response]: ...
-def fetch_all(urls: Iterable[str], **options: Any) -> Pending[list[Any]]: ...
+def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[False] = False,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: Literal[True],
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
+@overload
+def fetch_all(
+    urls: Iterable[str],
+    *,
+    concurrency: int = 100,
+    return_exceptions: bool,
+    **options: Unpack[FetchOptions],
+) -> Pending[list[Response | BaseException]]: ...
 def _after_fork_in_child() -> None: ...
 def _shutdown() -> None: ...
 

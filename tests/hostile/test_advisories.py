@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import ferrofetch
 import pytest
@@ -38,6 +38,10 @@ from .rawserver import (
     serve,
 )
 
+if TYPE_CHECKING:
+    from ferrofetch.options import ConnectionOptions, FetchOptions, RequestOptions
+    from typing_extensions import Unpack
+
 SECRETS = {
     "authorization": b"Bearer top-secret-token",
     "cookie": b"session=top-secret-cookie",
@@ -59,7 +63,9 @@ def assert_no_credentials(request: Request, raw: bytes) -> None:
     assert b"hunter2" not in raw and base64.b64encode(b"alice:hunter2") not in raw
 
 
-async def _redirect_with_credentials(first_url: str, target: str, **options: object) -> None:
+async def _redirect_with_credentials(
+    first_url: str, target: str, **options: Unpack[ConnectionOptions]
+) -> None:
     url = first_url + redirect_to(target).lstrip("/")
     response, exc, _ = await outcome(
         lambda: ferrofetch.fetch(url, headers=SECRET_HEADERS, timeout=10, **options)
@@ -209,9 +215,10 @@ async def test_advisory_crlf_nul_injection(start_server: StartServer) -> None:
         {"path": "/x\nInjected: 1"},
     ]
     for case in cases:
-        options = {key: value for key, value in case.items() if key != "path"}
+        given = {key: value for key, value in case.items() if key != "path"}
+        options = cast("RequestOptions", {**given, "timeout": 5})
         url = server.url_for(str(case.get("path", "/")))
-        _, exc, _ = await outcome(functools.partial(ferrofetch.fetch, url, timeout=5, **options))
+        _, exc, _ = await outcome(functools.partial(ferrofetch.fetch, url, **options))
         assert isinstance(exc, ValueError), (case, exc)
     await asyncio.sleep(0.05)
     assert server.connections == 0
@@ -369,10 +376,9 @@ async def test_advisory_pool_key_includes_the_client_certificate(
 
 async def test_advisory_pool_key_includes_the_proxy(proxy: RecordingProxy, start_server: StartServer) -> None:
     origin = start_server(serve(echo_app))
-    for options in ({"proxy": proxy.url}, {}, {"proxy": proxy.url}, {}):
-        response, exc, _ = await outcome(
-            functools.partial(ferrofetch.fetch, origin.url, timeout=10, **options)
-        )
+    choices: list[FetchOptions] = [{"proxy": proxy.url, "timeout": 10}, {"timeout": 10}] * 2
+    for options in choices:
+        response, exc, _ = await outcome(functools.partial(ferrofetch.fetch, origin.url, **options))
         assert exc is None and response is not None
     assert len(proxy.entries) == 2
     assert len(origin.requests) == 4
