@@ -19,6 +19,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import ferrofetch
 import h2.config
@@ -293,7 +294,7 @@ StartH2 = Callable[..., RawServer]
 
 
 async def fetch_h2(
-    server: RawServer, path: str = "/", seconds: float = 15.0, **options: object
+    server: RawServer, path: str = "/", seconds: float = 15.0, **options: Any
 ) -> tuple[ferrofetch.Response | None, BaseException | None, float]:
     """``outcome`` of ``ferrofetch.fetch`` over cleartext HTTP/2 (a 10 s total timeout unless given)."""
     options.setdefault("timeout", 10)

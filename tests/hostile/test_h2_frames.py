@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import ferrofetch
 import pytest
@@ -97,7 +98,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
-async def probe(server: RawServer, **options: object) -> tuple[list[object], float, float]:
+async def probe(server: RawServer, **options: Any) -> tuple[list[object], float, float]:
     """(result, peak RSS growth in MiB, seconds) of one attacked request in a fresh interpreter."""
     options.setdefault("timeout", 20)
     completed = await asyncio.to_thread(
