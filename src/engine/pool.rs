@@ -191,7 +191,10 @@ impl Engine {
     pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
         Ok(Engine {
             http: config.build()?,
-            warmup: Warmup::new(config.http2 == Http2Mode::Prefer),
+            warmup: Warmup::new(
+                config.http2 == Http2Mode::Prefer,
+                seconds(config.pool_idle_timeout).map(Duration::from_secs_f64),
+            ),
             config,
             limits: Limits {
                 total: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),

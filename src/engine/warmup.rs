@@ -6,7 +6,8 @@
 //! served them all on one. Here the first request to an origin leads, and the others wait until
 //! its response head has arrived (or it has failed or been dropped); over HTTP/2 they then
 //! multiplex on its connection, over HTTP/1.1 they open their own, one request's time later.
-//! Once one head has arrived, the origin is warm for the life of the pool and nothing waits.
+//! Once one head has arrived, the origin is warm and nothing waits, until no request has gone
+//! to it for longer than the pool keeps an idle connection: then it is cold again.
 //!
 //! The wait is bounded by [`MAX_WAIT`]: a slow first answer from an HTTP/1.1 host delays the
 //! others by that much at most, once per origin and pool; an HTTP/2 host slower than that to
@@ -14,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 use tokio::sync::Semaphore;
@@ -30,20 +31,24 @@ const MAX_ORIGINS: usize = 4096;
 enum State {
     /// A first request is on its way; the others wait until this gate closes.
     Leading(Arc<Semaphore>),
-    Warm,
+    /// When the last request to the origin started.
+    Warm(Instant),
 }
 
 pub struct Warmup {
     enabled: bool,
+    /// The pool's `pool_idle_timeout`: an origin left alone longer has no connection left.
+    idle: Option<Duration>,
     origins: Mutex<HashMap<String, State>>,
 }
 
 impl Warmup {
     /// `enabled`: only when HTTP/2 is offered by ALPN; with prior knowledge, hyper itself opens
     /// one connection and holds the others, and without HTTP/2 there is nothing to share.
-    pub fn new(enabled: bool) -> Self {
+    pub fn new(enabled: bool, idle: Option<Duration>) -> Self {
         Warmup {
             enabled,
+            idle,
             origins: Mutex::new(HashMap::new()),
         }
     }
@@ -61,10 +66,19 @@ impl Warmup {
         );
         let gate = {
             let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
-            match origins.get(&key) {
-                Some(State::Warm) => return None,
+            let now = Instant::now();
+            match origins.get_mut(&key) {
+                Some(State::Warm(last))
+                    if self
+                        .idle
+                        .is_none_or(|idle| now.duration_since(*last) <= idle) =>
+                {
+                    *last = now;
+                    return None;
+                }
                 Some(State::Leading(gate)) => gate.clone(),
-                None => {
+                // Unknown, or idle so long that its connections are gone: this request leads.
+                _ => {
                     let gate = Arc::new(Semaphore::new(0));
                     origins.insert(key.clone(), State::Leading(gate.clone()));
                     return Some(Leader {
@@ -108,7 +122,7 @@ impl Drop for Leader<'_> {
             if origins.len() >= MAX_ORIGINS {
                 origins.retain(|_, state| matches!(state, State::Leading(_)));
             }
-            origins.insert(std::mem::take(&mut self.key), State::Warm);
+            origins.insert(std::mem::take(&mut self.key), State::Warm(Instant::now()));
         } else {
             // Failed or cancelled: the next request to the origin leads again.
             origins.remove(&self.key);
@@ -127,7 +141,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_others_wait_for_the_first_head_then_go_freely() {
-        let warmup = Warmup::new(true);
+        let warmup = Warmup::new(true, None);
         let leader = warmup.turn(&url("https://a.test/1")).await.unwrap();
         // Another origin, and cleartext, are not held.
         assert!(warmup.turn(&url("https://b.test/")).await.is_some());
@@ -150,7 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_first_request_releases_the_others_and_leaves_the_origin_cold() {
-        let warmup = Warmup::new(true);
+        let warmup = Warmup::new(true, None);
         let leader = warmup.turn(&url("https://a.test/")).await.unwrap();
         let same = url("https://a.test/");
         let follower = warmup.turn(&same);
@@ -164,7 +178,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_wait_is_bounded() {
-        let warmup = Warmup::new(true);
+        let warmup = Warmup::new(true, None);
         let _leader = warmup.turn(&url("https://a.test/")).await.unwrap();
         let started = tokio::time::Instant::now();
         assert!(warmup.turn(&url("https://a.test/")).await.is_none());
@@ -173,8 +187,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_origin_idle_longer_than_the_pool_keeps_connections_is_cold_again() {
+        let warmup = Warmup::new(true, Some(Duration::from_millis(50)));
+        let leader = warmup.turn(&url("https://a.test/")).await.unwrap();
+        leader.head_arrived();
+        assert!(warmup.turn(&url("https://a.test/")).await.is_none());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert!(warmup.turn(&url("https://a.test/")).await.is_some());
+    }
+
+    #[tokio::test]
     async fn disabled_never_holds() {
-        let warmup = Warmup::new(false);
+        let warmup = Warmup::new(false, None);
         assert!(warmup.turn(&url("https://a.test/")).await.is_none());
         assert!(warmup.turn(&url("https://a.test/")).await.is_none());
     }

@@ -9,7 +9,7 @@ import ferrofetch
 
 from .conftest import Certificates
 from .h2server import StartH2, ok
-from .helpers import outcome
+from .helpers import outcome, wait_until
 from .rawserver import StartServer, echo_app, serve
 
 
@@ -28,6 +28,24 @@ async def test_a_cold_burst_to_a_tls_h2_host_shares_one_connection(
         assert {result.http_version for result in results} == {"HTTP/2"}
         assert server.connections == 1, f"{server.connections} connections for one h2 host"
         assert elapsed < 15
+    finally:
+        client.close()
+
+
+async def test_a_burst_after_the_idle_timeout_shares_one_new_connection(
+    certificates: Certificates, start_h2: StartH2
+) -> None:
+    server = start_h2(ok, tls=certificates.server_context(alpn=("h2",)))
+    client = ferrofetch.Client(ca_bundle=certificates.ca_bundle, pool_idle_timeout=0.5)
+    try:
+        urls = [server.url_for(f"/{index}") for index in range(30)]
+        for burst in (1, 2):
+            results, exc, _ = await outcome(lambda: client.fetch_all(urls, timeout=20), 30)
+            assert exc is None and results is not None, repr(exc)
+            assert server.connections == burst, f"burst {burst}: {server.connections} connections"
+            # The pool closes the idle connection by twice the timeout; the next burst is cold.
+            await wait_until(lambda: server.open_connections == 0, 3.0)
+            assert server.open_connections == 0
     finally:
         client.close()
 
