@@ -10,7 +10,7 @@
 //! to it for longer than the pool keeps an idle connection: then it is cold again.
 //!
 //! The wait is bounded by [`MAX_WAIT`]: a slow first answer from an HTTP/1.1 host delays the
-//! others by that much at most, once per origin and pool; an HTTP/2 host slower than that to
+//! others by that much at most, each time the origin is cold; an HTTP/2 host slower than that to
 //! answer the first request gets the burst of connections it would have had without the wait.
 
 use std::collections::HashMap;
