@@ -274,7 +274,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
     if err.is_decode() {
         return (
             ErrorKind::Payload,
-            format!("the response body could not be decoded: {}", innermost(err)),
+            format!("the response body could not be read: {}", innermost(err)),
         );
     }
 
@@ -383,9 +383,9 @@ fn http2_failure(err: &h2::Error, phase: Phase) -> Option<(ErrorKind, String)> {
     // connection (RFC 9113 §5.4).
     let broke = match reason {
         h2::Reason::PROTOCOL_ERROR if err.is_reset() => match phase {
-            Phase::Head => "a malformed response head (a missing or repeated :status, a request \
-                pseudo-header, an upper-case or connection-specific header name, or a header list \
-                over the 16 KiB limit)"
+            Phase::Head => "a malformed response head (a missing or repeated :status, an \
+                upper-case or connection-specific header name, or a header list over the 16 KiB \
+                limit)"
                 .to_owned(),
             Phase::Body => {
                 "DATA that does not add up to the Content-Length, or a frame not allowed on an \
