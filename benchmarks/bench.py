@@ -54,7 +54,8 @@ PEERS = tuple(c for c in CLIENTS if c not in FERRO and c != CEILING)
 QUICK_CLIENTS = ("ff_fetch_all", "ff_fetch", "ff_session", "aiohttp", "ry", "wreq", "reqwest")
 
 # name -> static file, body size, requests in a full run and in a quick run, requests in flight,
-# and how the workload is described ({n} is the request count actually used)
+# which nginx server answers (``http`` unless said: ``https`` offers only HTTP/1.1 by ALPN, ``h2``
+# offers h2 then HTTP/1.1), and how the workload is described ({n} is the request count actually used)
 WORKLOADS: dict[str, dict[str, Any]] = {
     "small": dict(file="100b.bin", size=100, n=10_000, quick=4_000, conc=64, body="100 B",
                   title="{n} × 100 B, 64 in flight"),
@@ -66,7 +67,16 @@ WORKLOADS: dict[str, dict[str, Any]] = {
                     title="{n} × 100 B, one at a time (latency)"),
     "memory": dict(file="100b.bin", size=100, n=100_000, quick=20_000, conc=64, body="100 B",
                    title="{n} × 100 B, 64 in flight, all results kept (memory)"),
+    "tls_small": dict(file="100b.bin", size=100, n=10_000, quick=4_000, conc=64, body="100 B", server="https",
+                      title="{n} × 100 B over HTTPS, HTTP/1.1, 64 in flight"),
+    "tls_medium": dict(file="64k.bin", size=65_536, n=2_000, quick=1_000, conc=64, body="64 KiB",
+                       server="https", title="{n} × 64 KiB over HTTPS, HTTP/1.1, 64 in flight"),
+    "h2_small": dict(file="100b.bin", size=100, n=10_000, quick=4_000, conc=64, body="100 B", server="h2",
+                     title="{n} × 100 B over HTTPS, HTTP/2 offered by ALPN, 64 in flight"),
+    "h2_medium": dict(file="64k.bin", size=65_536, n=2_000, quick=1_000, conc=64, body="64 KiB", server="h2",
+                      title="{n} × 64 KiB over HTTPS, HTTP/2 offered by ALPN, 64 in flight"),
 }  # fmt: skip
+TLS_SERVERS = ("https", "h2")
 
 
 def requests_for(w: str, quick: bool, scale: float) -> int:
@@ -90,6 +100,40 @@ end
 """
 
 
+class AccessLog:
+    """The access log of nginx's TLS servers: one line per request, ``$connection $server_protocol
+    $args``. Every client run tags its URLs (``?r=<tag>-<i>``, warm-up ``?w=<tag>-<i>``), so the lines
+    of one run tell how many connections it opened and which protocol each request spoke."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+
+    def since_last(self, tag: str) -> dict[str, Any]:
+        """``connections`` (distinct) and ``protocols`` of the requests tagged ``tag`` logged since
+        the previous call."""
+        time.sleep(0.3)  # nginx writes the buffered log every 100 ms
+        if not self.path.exists():
+            return {}
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read()
+        self.offset += len(data)
+        connections: set[str] = set()
+        protocols: set[str] = set()
+        for line in data.decode("latin-1").splitlines():
+            parts = line.split(" ", 2)
+            if len(parts) < 3 or "=" not in parts[2]:
+                continue
+            if parts[2].split("=", 1)[1].rsplit("-", 1)[0] != tag:
+                continue
+            connections.add(parts[0])
+            protocols.add(parts[1])
+        if not connections:
+            return {}
+        return {"connections": len(connections), "protocols": ",".join(sorted(protocols))}
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -97,6 +141,7 @@ def log(msg: str) -> None:
 def run_client(
     name: str, wl: dict[str, Any], n: int, base: str, args: argparse.Namespace, tag: str
 ) -> dict[str, Any]:
+    """One run of one client on one workload, in a process of its own; its JSON line as a dict."""
     if name == CEILING:
         if not CEILING_BIN.exists():
             return {"ok": False, "unavailable": True, "error": f"{CEILING_BIN} not built"}
@@ -124,6 +169,8 @@ def run_client(
     ]
     if wl.get("sequential"):
         cmd.append("--sequential")
+    if wl.get("server", "http") in TLS_SERVERS:
+        cmd += ["--ca", args.ca]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=str(CLIENTS_DIR))
@@ -189,6 +236,10 @@ def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
     if wl.get("sequential"):
         res["p50_ms"] = d["p50_us"] / 1e3
         res["p99_ms"] = d["p99_us"] / 1e3
+    if wl.get("server", "http") in TLS_SERVERS:
+        # wrk offers no ALPN protocol and keeps its connections open for the whole run
+        res["protocols"] = "HTTP/1.1"
+        res["connections"] = conns
     if not res["ok"]:
         res["error"] = f"{d['errors']} errors"
     return res
@@ -213,7 +264,9 @@ def time_import(module: str, repeat: int = 3) -> list[float]:
     return out
 
 
-NUMERIC = ("rps", "mbps", "cpu_us_per_req", "maxrss_mib", "p50_ms", "p99_ms", "import_s", "elapsed_s")
+NUMERIC = (
+    "rps", "mbps", "cpu_us_per_req", "maxrss_mib", "p50_ms", "p99_ms", "import_s", "elapsed_s", "connections"
+)  # fmt: skip
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -231,6 +284,8 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if vals:
             out[k] = statistics.median(vals)
     out["version"] = ok[-1].get("version", "")
+    if ok[-1].get("protocols"):
+        out["protocols"] = ok[-1]["protocols"]
     if ok[-1].get("info"):
         out["info"] = ok[-1]["info"]
     if len(runs) != len(ok):
@@ -272,9 +327,13 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         add(f"ferrofetch runtime: {rt.get('flavor', '?')}, {rt.get('worker_threads', '?')} worker thread(s).")
     add("")
     add(
-        "Ratios are requests/s relative to ferrofetch `fetch_all` (× fetch_all) and to `wrk` (× wrk) "
-        "in the same run; CPU is user+sys of the client process per 1,000 requests "
-        "(0.025 s/1k = 25 µs per request); peak RSS is the client process's maximum resident set."
+        "Ratios are requests/s relative to ferrofetch `fetch_all` (× fetch_all), to the fastest peer "
+        "of that workload (× fastest peer; ferrofetch, reqwest alone and wrk are not peers) and to `wrk` "
+        "(× wrk) in the same run; CPU is user+sys of the client process per 1,000 requests "
+        "(0.025 s/1k = 25 µs per request); peak RSS is the client process's maximum resident set. "
+        "HTTPS workloads verify nginx's certificate against a local trustme CA; `wrk` speaks "
+        "HTTP/1.1 there (it has no HTTP/2), and for HTTP/2 the table gives the protocol each client "
+        "spoke and the connections it opened (warm-up included), from nginx's access log."
     )
     add("")
     for wname, wl in WORKLOADS.items():
@@ -286,15 +345,26 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         add("")
         ff = res.get("ff_fetch_all", {})
         wrk = res.get("wrk", {})
+        best = fastest_peer(res)
+        h2 = wl.get("server") == "h2"
         if wname == "latency":
             add("| client | p50 ms | p99 ms | req/s | CPU s/1k req | peak RSS MiB | × fetch_all | × wrk |")
             add("|---|---:|---:|---:|---:|---:|---:|---:|")
         elif wname == "memory":
             add("| client | peak RSS MiB | RSS × fetch_all | req/s | CPU s/1k req | × fetch_all |")
             add("|---|---:|---:|---:|---:|---:|")
+        elif h2:
+            add(
+                "| client | req/s | MB/s | CPU s/1k req | peak RSS MiB | protocol | connections "
+                "| × fetch_all | × fastest peer | × wrk |"
+            )
+            add("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
         else:
-            add("| client | req/s | MB/s | CPU s/1k req | peak RSS MiB | × fetch_all | × wrk |")
-            add("|---|---:|---:|---:|---:|---:|---:|")
+            add(
+                "| client | req/s | MB/s | CPU s/1k req | peak RSS MiB "
+                "| × fetch_all | × fastest peer | × wrk |"
+            )
+            add("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in res.items():
             if not r.get("ok"):
                 continue
@@ -319,11 +389,16 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                     f"{fmt(r.get('rps'))} | {fmt(cpu1k, 3)} | {ratio(r.get('rps'), ff.get('rps'))} |"
                 )
             else:
+                seen = f" {r.get('protocols', '—')} | {fmt(r.get('connections'))} |" if h2 else ""
                 add(
                     f"| {lab} | {fmt(r.get('rps'))} | {fmt(r.get('mbps'))} | {fmt(cpu1k, 3)} | "
-                    f"{fmt(r.get('maxrss_mib'))} | {ratio(r.get('rps'), ff.get('rps'))} | "
+                    f"{fmt(r.get('maxrss_mib'))} |{seen} {ratio(r.get('rps'), ff.get('rps'))} | "
+                    f"{ratio(r.get('rps'), best[1] if best else None)} | "
                     f"{ratio(r.get('rps'), wrk.get('rps'))} |"
                 )
+        if best and wname not in ("memory", "latency"):
+            add("")
+            add(f"Fastest peer: {label(best[0])}.")
         add("")
 
     # import times (median over every run of the client)
@@ -395,6 +470,13 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def fastest_peer(res: dict[str, Any], key: str = "rps") -> tuple[str, float] | None:
+    """The peer with the highest ``key`` in one workload's results, and that value."""
+    vals = [(c, res.get(c, {}).get(key)) for c in PEERS if res.get(c, {}).get("ok")]
+    vals = [(c, v) for c, v in vals if v]
+    return max(vals, key=lambda cv: cv[1]) if vals else None
+
+
 def against_ceiling(summary: dict[str, Any]) -> list[str]:
     rows = []
     for wname, wl in WORKLOADS.items():
@@ -405,6 +487,8 @@ def against_ceiling(summary: dict[str, Any]) -> list[str]:
         wrk = res.get("wrk", {})
         cells = [ratio(res.get(c, {}).get("rps"), top.get("rps")) for c in FERRO]
         shape = "one at a time" if wl.get("sequential") else f"{wl['conc']} in flight"
+        over = {"https": ", HTTPS (HTTP/1.1)", "h2": ", HTTPS (h2 offered)"}
+        shape += over.get(wl.get("server", "http"), "")
         if wname == "memory":
             shape += ", results kept"
         rows.append(
@@ -425,9 +509,7 @@ def check_targets(
         return r.get(k) if r.get("ok") else None
 
     def best_peer(w: str, k: str = "rps") -> tuple[str, float] | None:
-        vals = [(c, get(w, c, k)) for c in PEERS]
-        vals = [(c, v) for c, v in vals if v]
-        return max(vals, key=lambda cv: cv[1]) if vals else None
+        return fastest_peer(summary.get(w, {}), k)
 
     for w, need in (("small", 0.8), ("medium", 0.8), ("large", 0.95)):
         a, b = get(w, "ff_fetch_all", "rps"), get(w, "wrk", "rps")
@@ -489,9 +571,12 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         ("latency", "p50_ms", "p50 latency ms — sequential 100 B (p99 as ◆)"),
         ("small", "cpu_us_per_req", "CPU µs per request — 100 B"),
         ("memory", "maxrss_mib", f"peak RSS MiB — {meta['counts']['memory']:,} results kept"),
+        ("tls_small", "rps", "req/s — HTTPS, HTTP/1.1, 100 B @64"),
+        ("h2_small", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 100 B @64"),
+        ("h2_medium", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 64 KiB @64"),
     ]
     order = [c for c in CLIENTS]
-    fig, axes = plt.subplots(2, 3, figsize=(18, 10.5))
+    fig, axes = plt.subplots(3, 3, figsize=(18, 15.5))
     for ax, (w, key, title) in zip(axes.flat, panels):
         res = summary.get(w, {})
         names = [c for c in order if res.get(c, {}).get("ok") and res[c].get(key) is not None]
@@ -599,6 +684,10 @@ def machine_meta(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--port", type=int, help="port of the running nginx")
+    p.add_argument("--tls-port", type=int, help="port of nginx's HTTPS server (HTTP/1.1 only)")
+    p.add_argument("--h2-port", type=int, help="port of nginx's HTTPS server offering h2 by ALPN")
+    p.add_argument("--ca", help="PEM of the CA that signed nginx's certificate")
+    p.add_argument("--access-log", help="access log of nginx's HTTPS servers")
     p.add_argument("--replot", metavar="JSON", help="only re-render table and chart from a results.json")
     p.add_argument("--quick", action="store_true", help="smoke run: fewer requests, 1 round, a few clients")
     p.add_argument("--rounds", type=int, default=None, help="rounds (default 3; 1 with --quick)")
@@ -628,6 +717,12 @@ def main() -> None:
     out_dir = Path(args.out) if args.out else (WORK / "results-quick" if args.quick else HERE / "results")
     out_dir.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{args.port}"
+    bases = {
+        "http": base,
+        "https": f"https://127.0.0.1:{args.tls_port}" if args.tls_port and args.ca else None,
+        "h2": f"https://127.0.0.1:{args.h2_port}" if args.h2_port and args.ca else None,
+    }
+    access_log = AccessLog(Path(args.access_log)) if args.access_log else None
 
     if args.replot:
         data = json.loads(Path(args.replot).read_text())
@@ -650,8 +745,13 @@ def main() -> None:
         for c in skip
     }
     run_clients = [c for c in clients if c not in skip]
+    no_server = [w for w in workloads if bases[WORKLOADS[w].get("server", "http")] is None]
+    if no_server:
+        log(f"no HTTPS server or CA given: leaving out {', '.join(no_server)}")
+        workloads = [w for w in workloads if w not in no_server]
     log(
-        f"nginx at {base}; clients: {', '.join(run_clients)}; workloads: {', '.join(workloads)}; "
+        f"nginx at {base} (HTTPS: {bases['https']}, with h2: {bases['h2']}); "
+        f"clients: {', '.join(run_clients)}; workloads: {', '.join(workloads)}; "
         f"{args.rounds} round(s)"
     )
     if skip:
@@ -665,33 +765,43 @@ def main() -> None:
         for w in workloads:
             wl = WORKLOADS[w]
             n = requests_for(w, args.quick, args.scale)
+            where = bases[wl.get("server", "http")]
+            assert where is not None
             k = rnd % max(1, len(run_clients))
             order = run_clients[k:] + run_clients[:k]  # rotate so no client always runs first
             for c in order:
                 if (w, c) in dead:
                     continue
-                res = run_client(c, wl, n, base, args, tag=f"{rnd}{c}")
+                tag = f"{rnd}{c}"
+                res = run_client(c, wl, n, where, args, tag=tag)
+                if access_log is not None and wl.get("server", "http") in TLS_SERVERS:
+                    res.update(access_log.since_last(tag))
                 runs[w].setdefault(c, []).append(res)
                 if res.get("ok"):
                     extra = f", p50 {res['p50_ms']:.3f} ms" if "p50_ms" in res else ""
+                    if "connections" in res:
+                        extra += f", {res['connections']} connection(s), {res.get('protocols')}"
                     log(
-                        f"round {rnd + 1} {w:7} {c:13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s  "
+                        f"round {rnd + 1} {w:10} {c:13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s  "
                         f"CPU {res['cpu_us_per_req']:7.1f} µs/req  RSS {res['maxrss_mib']:6.0f} MiB{extra}"
                     )
                 else:
                     kind = "unavailable" if res.get("unavailable") else "FAILED"
-                    log(f"round {rnd + 1} {w:7} {c:13} {kind}: {res.get('error')}")
+                    log(f"round {rnd + 1} {w:10} {c:13} {kind}: {res.get('error')}")
                     if res.get("timeout") or res.get("unavailable"):
                         dead.add((w, c))
             if not args.no_wrk and w != "memory":
-                res = run_wrk(wl, base, wrk_dur)
+                if access_log is not None:
+                    access_log.since_last("wrk")  # skip wrk's lines
+                res = run_wrk(wl, where, wrk_dur)
                 runs[w].setdefault("wrk", []).append(res)
                 if res.get("ok"):
                     log(
-                        f"round {rnd + 1} {w:7} {'wrk':13} {res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s"
+                        f"round {rnd + 1} {w:10} {'wrk':13} "
+                        f"{res['rps']:9,.0f} req/s  {res['mbps']:8,.1f} MB/s"
                     )
                 else:
-                    log(f"round {rnd + 1} {w:7} wrk FAILED: {res.get('error')}")
+                    log(f"round {rnd + 1} {w:10} wrk FAILED: {res.get('error')}")
         for lib in libs:
             imports.setdefault(lib, []).extend(time_import(IMPORT_NAMES[lib]))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +11,7 @@ import ferrofetch
 import pytest
 
 from tests.servers import (
+    Blackhole,
     HttpServer,
     RawHandler,
     RawServer,
@@ -67,31 +67,8 @@ async def test_connection_refused() -> None:
 @pytest.fixture
 def full_backlog_url() -> Iterator[str]:
     """A URL whose listener never accepts and whose accept queue is full: connecting hangs."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    fillers: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        for _ in range(4):
-            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", port))
-            fillers.append(filler)
-        time.sleep(0.05)
-        # Check that the queue is full: a plain connect must hang.
-        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        probe.settimeout(0.3)
-        try:
-            with pytest.raises(TimeoutError):
-                probe.connect(("127.0.0.1", port))
-        finally:
-            probe.close()
-        yield f"http://127.0.0.1:{port}/never"
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
+    with Blackhole() as hole:
+        yield hole.url_for("/never")
 
 
 async def test_connect_timeout(full_backlog_url: str) -> None:

@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import resource
+import ssl
 import sys
 import time
 import traceback
@@ -55,6 +56,21 @@ class BaseClient:
     dist = ""
     #: how requests are issued (shown in the README / table notes)
     style = ""
+    #: PEM file of the certificate authority to trust for an ``https`` workload (``--ca``); set by
+    #: ``main`` before ``__aenter__``. None for plain HTTP. A client must verify against it; one that
+    #: cannot take a CA bundle raises :class:`Unavailable` instead of turning verification off.
+    ca: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The standard library's default client context, trusting ``ca`` (certificate and host
+        name verified)."""
+        return ssl.create_default_context(cafile=self.ca)
+
+    def ca_pem(self) -> bytes:
+        """The bytes of the ``ca`` PEM file, for clients that take certificates rather than a path."""
+        assert self.ca is not None
+        with open(self.ca, "rb") as handle:
+            return handle.read()
 
     async def __aenter__(self) -> BaseClient:
         return self
@@ -184,11 +200,13 @@ def main(make_client: Callable[[], BaseClient]) -> None:
     p.add_argument("--tag", default=str(os.getpid()))
     p.add_argument("--driver", choices=["gather", "workers"], default="gather")
     p.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    p.add_argument("--ca", default=None, help="PEM of the CA that signed the https server's certificate")
     args = p.parse_args()
 
     result: dict[str, Any]
     try:
         client = make_client()
+        client.ca = args.ca
 
         async def go() -> dict[str, Any]:
             async with client:

@@ -20,8 +20,13 @@ class Client(BaseClient):
             raise Unavailable(f"import ferrofetch failed: {_err}")
         self.fetch = ferrofetch.fetch
 
+    async def __aenter__(self) -> "Client":
+        # https workloads: the private CA, passed per call (the shared pool is keyed by it)
+        self.options = {"ca_bundle": self.ca} if self.ca else {}
+        return self
+
     async def get(self, url: str) -> Any:
-        return await self.fetch(url)
+        return await self.fetch(url, **self.options)
 
     def info(self) -> dict[str, Any]:
         return dict(ferrofetch.runtime_info())

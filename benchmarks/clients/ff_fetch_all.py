@@ -19,12 +19,17 @@ class Client(BaseClient):
         if ferrofetch is None:
             raise Unavailable(f"import ferrofetch failed: {_err}")
 
+    async def __aenter__(self) -> "Client":
+        # https workloads: the private CA, passed per call (the shared pool is keyed by it)
+        self.options = {"ca_bundle": self.ca} if self.ca else {}
+        return self
+
     async def get(self, url: str) -> Any:
         # sequential (latency) workload: still through fetch_all, a batch of one
-        return (await ferrofetch.fetch_all([url]))[0]
+        return (await ferrofetch.fetch_all([url], **self.options))[0]
 
     async def batch(self, urls: list[str], limit: int) -> list[Any]:
-        return await ferrofetch.fetch_all(urls, concurrency=limit)
+        return await ferrofetch.fetch_all(urls, concurrency=limit, **self.options)
 
     def info(self) -> dict[str, Any]:
         return dict(ferrofetch.runtime_info())

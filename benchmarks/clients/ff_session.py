@@ -22,7 +22,9 @@ class Client(BaseClient):
             raise Unavailable("ferrofetch.ClientSession is not available in this build")
 
     async def __aenter__(self) -> "Client":
-        self.session = ferrofetch.ClientSession()
+        # https workloads: the private CA through an ssl.SSLContext, as aiohttp code passes it
+        connector = ferrofetch.TCPConnector(ssl=self.ssl_context()) if self.ca else None
+        self.session = ferrofetch.ClientSession(connector=connector)
         await self.session.__aenter__()
         return self
 

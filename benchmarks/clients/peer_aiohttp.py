@@ -12,7 +12,8 @@ class Client(BaseClient):
     style = "ClientSession.get + read (default TCPConnector, limit=100)"
 
     async def __aenter__(self) -> "Client":
-        self.session = aiohttp.ClientSession()
+        connector = aiohttp.TCPConnector(ssl=self.ssl_context()) if self.ca else None
+        self.session = aiohttp.ClientSession(connector=connector)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ class Client(BaseClient):
     style = "AsyncSession.get (max_clients=64)"
 
     async def __aenter__(self) -> "Client":
-        self.session = curl_cffi.AsyncSession(max_clients=64)
+        self.session = curl_cffi.AsyncSession(max_clients=64, **({"verify": self.ca} if self.ca else {}))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

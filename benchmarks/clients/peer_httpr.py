@@ -12,7 +12,7 @@ class Client(BaseClient):
     style = "AsyncClient.get (library's own thread pool, max_concurrency=64)"
 
     async def __aenter__(self) -> "Client":
-        self.client = httpr.AsyncClient(max_concurrency=64)
+        self.client = httpr.AsyncClient(max_concurrency=64, **({"ca_cert_file": self.ca} if self.ca else {}))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ class Client(BaseClient):
     style = "AsyncClient.get (.content)"
 
     async def __aenter__(self) -> "Client":
-        self.client = primp.AsyncClient()
+        self.client = primp.AsyncClient(**({"ca_cert_file": self.ca} if self.ca else {}))
         return self
 
     async def get(self, url: str) -> Any:

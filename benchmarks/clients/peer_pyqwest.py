@@ -12,7 +12,9 @@ class Client(BaseClient):
     style = "Client.get (FullResponse, body read)"
 
     async def __aenter__(self) -> "Client":
-        self.client = pyqwest.Client()
+        # https workloads: a transport trusting the private CA (the default one has no such option)
+        transport = pyqwest.HTTPTransport(tls_ca_cert=self.ca_pem()) if self.ca else None
+        self.client = pyqwest.Client(transport)
         return self
 
     async def get(self, url: str) -> Any:

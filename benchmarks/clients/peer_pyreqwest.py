@@ -12,7 +12,10 @@ class Client(BaseClient):
     style = "Client.get(url).build().send() + bytes()"
 
     async def __aenter__(self) -> "Client":
-        self.client = pyreqwest_client.ClientBuilder().build()
+        builder = pyreqwest_client.ClientBuilder()
+        if self.ca:
+            builder = builder.add_root_certificate_pem(self.ca_pem())
+        self.client = builder.build()
         await self.client.__aenter__()
         return self
 

@@ -12,7 +12,9 @@ class Client(BaseClient):
     style = "Client.get + bytes()"
 
     async def __aenter__(self) -> "Client":
-        self.client = ry.Client()
+        # https workloads: the private CA added to the roots reqwest trusts
+        roots = {"tls_certs_merge": ry.Certificate.from_pem_bundle(self.ca_pem())} if self.ca else {}
+        self.client = ry.Client(**roots)
         return self
 
     async def get(self, url: str) -> Any:

@@ -1,5 +1,6 @@
 """wreq: one ``wreq.Client``, ``await client.get(url)`` then ``await r.bytes()`` (a memoryview, no copy)."""
 
+from pathlib import Path
 from typing import Any
 
 from _common import BaseClient, main, timed_import
@@ -12,7 +13,7 @@ class Client(BaseClient):
     style = "Client.get + bytes()"
 
     async def __aenter__(self) -> "Client":
-        self.client = wreq.Client()
+        self.client = wreq.Client(**({"tls_verify": Path(self.ca)} if self.ca else {}))
         return self
 
     async def get(self, url: str) -> Any:

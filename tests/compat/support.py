@@ -99,14 +99,6 @@ def _short(value: Any, limit: int = 3000) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
-async def outcome(awaitable: Awaitable[Any]) -> tuple[str, Any]:
-    """``("ok", value)`` or ``("error", exception class name)``."""
-    try:
-        return "ok", await awaitable
-    except Exception as error:
-        return "error", type(error).__name__
-
-
 def seen(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
     """Headers as a server saw them, names lower-cased, the known differences left out."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers

@@ -49,7 +49,7 @@ BODIES = [
 @pytest.fixture(params=BODIES)
 def url(request: pytest.FixtureRequest, raw_server: Callable[[RawHandler], RawServer]) -> str:
     """A server that answers every connection with the response of the parameter."""
-    return raw_server(reply(request.param, then_wait_for_eof=True)).url + "/body"
+    return raw_server(reply(request.param, then="hold")).url + "/body"
 
 
 async def test_at_eof_once_the_last_byte_is_read(url: str) -> None:
@@ -92,7 +92,7 @@ async def test_a_large_compressed_chunked_body_ends_without_an_empty_read(
 ) -> None:
     """Over 64 KiB once decoded, so not all taken with the head: the end still shows by the time
     the last bytes are handed out."""
-    url = raw_server(reply(LARGE_GZIP_CHUNKED_RESPONSE, then_wait_for_eof=True)).url + "/large"
+    url = raw_server(reply(LARGE_GZIP_CHUNKED_RESPONSE, then="hold")).url + "/large"
     assert len(LARGE_TEXT) > 3 * 64 * 1024
 
     async def scenario(http: Any) -> Any:

@@ -11,10 +11,10 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from tests.servers import RawHandler, RawServer, reply
+from tests.servers import RawHandler, RawServer, observe, reply
 
 from .conftest import Recorder, Reply
-from .support import outcome, run_both, same
+from .support import run_both, same
 
 BOM = b"\xef\xbb\xbf"
 
@@ -72,7 +72,7 @@ async def test_json_with_a_byte_order_mark_is_accepted(recorder: Recorder) -> No
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
             async with session.get(recorder.url + "/bom") as resp:
-                return await outcome(resp.json())
+                return await observe(resp.json())
 
     results = await run_both(scenario)
     assert results["ferrofetch"] == ("ok", {"a": [1, 2]})
@@ -111,7 +111,7 @@ async def test_every_json_path_accepts_a_byte_order_mark(recorder: Recorder) -> 
 
 def _answer(length_lines: list[bytes], body: bytes) -> RawHandler:
     head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Content-Length: " + line + b"\r\n" for line in length_lines)
-    return reply(head + b"\r\n" + body, then_wait_for_eof=True)
+    return reply(head + b"\r\n" + body, then="hold")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ async def test_a_list_of_identical_lengths_is_that_length(
             async with session.get(url) as resp:
                 return resp.content_length, await resp.read()
 
-    results = await run_both(lambda http: outcome(scenario(http)))
+    results = await run_both(lambda http: observe(scenario(http)))
     assert results["ferrofetch"] == ("ok", (5, b"hello"))
     assert results["aiohttp"] == ("error", "ClientResponseError")
     assert (await ferrofetch.fetch(url)).content == b"hello"
@@ -159,7 +159,7 @@ async def test_differing_lengths_are_refused(
 
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(url))
+            return await observe(session.get(url))
 
     assert await same(scenario) == ("error", "ClientResponseError")
     with pytest.raises(ferrofetch.ClientResponseError):

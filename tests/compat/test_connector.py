@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.servers import H2Server, HttpServer, TlsFiles
+from tests.servers import H2Server, HttpServer, TlsFiles, observe
 
-from .support import FERROFETCH, outcome, run_both, same
+from .support import FERROFETCH, run_both, same
 
 
 async def test_client_timeout_fields_and_default() -> None:
@@ -110,7 +110,7 @@ async def test_tls_verification(tls_files: TlsFiles) -> None:
         async def scenario(http: Any) -> Any:
             results = []
             async with http.ClientSession() as session:
-                results.append(await outcome(session.get(server.url + "/bytes/4")))
+                results.append(await observe(session.get(server.url + "/bytes/4")))
                 async with session.get(server.url + "/bytes/4", ssl=False) as resp:
                     results.append(await resp.read())
                 trusting = ssl.create_default_context(cafile=tls_files.ca_pem)

@@ -15,12 +15,13 @@ from tests.servers import (
     RawServer,
     close_after_head,
     close_at_once,
+    observe,
     read_head,
     refused_url,
     reply,
 )
 
-from .support import outcome, run_both, same
+from .support import run_both, same
 
 
 async def _get_and_read(http: Any, url: str, **kwargs: Any) -> Any:
@@ -78,7 +79,7 @@ async def test_misbehaving_servers(raw_server: Callable[..., RawServer], handler
     server = raw_server(handler)
 
     async def scenario(http: Any) -> Any:
-        return await outcome(_get_and_read(http, server.url + "/"))
+        return await observe(_get_and_read(http, server.url + "/"))
 
     assert await same(scenario) == ("error", expected)
 
@@ -110,7 +111,7 @@ async def test_malformed_head_is_a_400_response_error(raw_server: Callable[..., 
 async def test_invalid_urls(url: str, expected: str) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(url))
+            return await observe(session.get(url))
 
     assert await same(scenario) == ("error", expected)
 
@@ -172,7 +173,7 @@ async def test_base_url_must_end_with_a_slash() -> None:
 
 async def test_timeout_argument_must_be_a_client_timeout() -> None:
     async def scenario(http: Any) -> Any:
-        return await outcome(_construct(http, timeout=5))
+        return await observe(_construct(http, timeout=5))
 
     assert await same(scenario) == ("error", "ValueError")
 
@@ -187,7 +188,7 @@ async def test_raise_for_status_session_and_request_level(httpbin: Any) -> None:
     async def scenario(http: Any) -> Any:
         results: list[Any] = []
         async with http.ClientSession(raise_for_status=True) as session:
-            results.append(await outcome(session.get(httpbin.url + "/status/500")))
+            results.append(await observe(session.get(httpbin.url + "/status/500")))
             async with session.get(httpbin.url + "/status/500", raise_for_status=False) as resp:
                 results.append(resp.status)
             async with session.get(httpbin.url + "/status/200") as resp:
@@ -214,7 +215,7 @@ async def test_raise_for_status_callable(httpbin: Any) -> None:
         async with http.ClientSession(raise_for_status=check) as session:
             async with session.get(httpbin.url + "/status/200") as resp:
                 first = resp.status
-            second = await outcome(session.get(httpbin.url + "/status/409"))
+            second = await observe(session.get(httpbin.url + "/status/409"))
         return first, second
 
     assert await same(scenario) == (200, ("error", "RuntimeError"))
@@ -286,7 +287,7 @@ async def test_request_timeout_as_a_number(raw_server: Callable[..., RawServer])
 
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(server.url + "/", timeout=0.3))
+            return await observe(session.get(server.url + "/", timeout=0.3))
 
     assert await same(scenario) == ("error", "TimeoutError")
 

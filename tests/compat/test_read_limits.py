@@ -16,9 +16,9 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from tests.servers import RawHandler, RawServer, read_head
+from tests.servers import RawHandler, RawServer, observe, read_head
 
-from .support import outcome, run_both, same
+from .support import run_both, same
 
 #: One line of the endless body (readline gets lines, json/text get bytes that never end).
 LINE = b"x" * 999 + b"\n"
@@ -114,7 +114,7 @@ async def test_the_total_timeout_bounds_every_way_of_reading(streamer: Streamer,
         async with http.ClientSession(timeout=http.ClientTimeout(total=0.5)) as session:
             async with session.get(url) as resp:
                 # The outer bound only keeps a reader that never times out from running on.
-                result = await outcome(asyncio.wait_for(READ_PATHS[path](resp), 3.0))
+                result = await observe(asyncio.wait_for(READ_PATHS[path](resp), 3.0))
         elapsed = time.monotonic() - started
         return result, 0.4 <= elapsed < 1.5
 
@@ -164,7 +164,7 @@ async def _release_while_reading(session: Any, resp: Any) -> None:
     await asyncio.sleep(0.1)
     resp.release()
     # The pending read ends (aiohttp: ClientConnectionError), it does not hang.
-    await outcome(asyncio.wait_for(pending, 2))
+    await observe(asyncio.wait_for(pending, 2))
 
 
 async def _leave_async_with(session: Any, resp: Any) -> None:
@@ -214,7 +214,7 @@ async def test_a_pending_read_ends_when_the_response_is_released(streamer: Strea
             pending = asyncio.ensure_future(resp.content.read())
             await asyncio.sleep(0.1)
             resp.release()
-            return await outcome(asyncio.wait_for(pending, 2))
+            return await observe(asyncio.wait_for(pending, 2))
 
     assert await same(scenario) == ("error", "ClientConnectionError")
 
@@ -252,7 +252,7 @@ async def test_sock_read_starts_once_the_request_is_sent(
     async def scenario(http: Any) -> Any:
         timeout = http.ClientTimeout(sock_read=0.1)
         async with http.ClientSession(timeout=timeout) as session:
-            return await outcome(_post(session, url))
+            return await observe(_post(session, url))
 
     assert await same(scenario) == ("ok", (200, b"ok"))
 
@@ -272,7 +272,7 @@ async def test_sock_read_still_bounds_the_wait_for_the_answer(
     async def scenario(http: Any) -> Any:
         started = time.monotonic()
         async with http.ClientSession(timeout=http.ClientTimeout(sock_read=0.2, total=5)) as session:
-            result = await outcome(_post(session, url))
+            result = await observe(_post(session, url))
         elapsed = time.monotonic() - started
         # the upload takes about 0.3 s, then 0.2 s of silence
         return result, 0.4 <= elapsed < 1.5

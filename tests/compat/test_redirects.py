@@ -8,8 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.servers import observe
+
 from .conftest import Recorder, Reply
-from .support import outcome, run_both, same, seen
+from .support import run_both, same, seen
 
 
 def _history(resp: Any) -> list[tuple[int, str, str, bool]]:
@@ -81,7 +83,7 @@ async def test_max_redirects(httpbin: Any, max_redirects: int, hops: int) -> Non
 async def test_redirect_loop(http_server: Any) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.get(http_server.url + "/redirect-loop"))
+            return await observe(session.get(http_server.url + "/redirect-loop"))
 
     assert await same(scenario) == ("error", "TooManyRedirects")
 
@@ -156,7 +158,7 @@ async def test_credentials_kept_within_one_origin(httpbin: Any) -> None:
 async def test_redirect_to_a_non_http_scheme(http_server: Any) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            error_name = await outcome(session.get(http_server.url + "/redirect-to?url=ftp://example.test/f"))
+            error_name = await observe(session.get(http_server.url + "/redirect-to?url=ftp://example.test/f"))
             try:
                 await session.get(http_server.url + "/redirect-to?url=ftp://example.test/f")
             except http.NonHttpUrlRedirectClientError as error:
@@ -171,7 +173,7 @@ async def test_redirect_hops_are_released(httpbin: Any) -> None:
         async with http.ClientSession() as session:
             async with session.get(httpbin.url + "/redirect/1") as resp:
                 hop = resp.history[0]
-                return hop.closed, await outcome(hop.read()), hop.headers["Location"]
+                return hop.closed, await observe(hop.read()), hop.headers["Location"]
 
     assert (await same(scenario))[:2] == (True, ("error", "ClientConnectionError"))
 
@@ -219,7 +221,7 @@ async def test_streamed_body_and_a_307(recorder: Recorder) -> None:
 
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(_post_and_read(session, recorder.url + "/from", body()))
+            return await observe(_post_and_read(session, recorder.url + "/from", body()))
 
     results = await run_both(scenario)
     assert results["aiohttp"] == results["ferrofetch"] == ("error", "ClientPayloadError")

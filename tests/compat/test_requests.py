@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from yarl import URL
 
+from tests.servers import observe
+
 from .conftest import Recorder
-from .support import outcome, run_both, same, seen
+from .support import run_both, same, seen
 
 
 async def _echo(http: Any, method: str, url: str, **kwargs: Any) -> Any:
@@ -64,7 +66,7 @@ async def test_any_token_method_is_sent_upper_case(recorder: Recorder) -> None:
 async def test_method_that_is_not_a_token_is_a_value_error(httpbin: Any, method: str) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.request(method, httpbin.url + "/get"))
+            return await observe(session.request(method, httpbin.url + "/get"))
 
     assert await same(scenario) == ("error", "ValueError")
 
@@ -167,7 +169,7 @@ async def test_session_json_serialize(recorder: Recorder) -> None:
 async def test_data_and_json_together_is_a_value_error(httpbin: Any) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(session.post(httpbin.url + "/post", data=b"x", json={"a": 1}))
+            return await observe(session.post(httpbin.url + "/post", data=b"x", json={"a": 1}))
 
     assert await same(scenario) == ("error", "ValueError")
 
@@ -299,7 +301,7 @@ async def test_header_injection_is_a_value_error(recorder: Recorder, header: tup
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
         async with http.ClientSession() as session:
-            result = await outcome(session.get(recorder.url + "/h", headers=[header]))
+            result = await observe(session.get(recorder.url + "/h", headers=[header]))
         return result, len(recorder.requests)
 
     assert await same(scenario) == (("error", "ValueError"), 0)
@@ -312,7 +314,7 @@ async def test_header_name_that_is_not_a_token(recorder: Recorder) -> None:
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
         async with http.ClientSession() as session:
-            result = await outcome(session.get(recorder.url + "/h", headers={"Bad Name": "v"}))
+            result = await observe(session.get(recorder.url + "/h", headers={"Bad Name": "v"}))
         return result[0] if result[0] == "ok" else result, len(recorder.requests)
 
     results = await run_both(scenario)
@@ -393,7 +395,7 @@ async def test_credentials_in_the_url(httpbin: Any) -> None:
 async def test_auth_and_authorization_header_together_is_a_value_error(httpbin: Any) -> None:
     async def scenario(http: Any) -> Any:
         async with http.ClientSession() as session:
-            return await outcome(
+            return await observe(
                 session.get(
                     httpbin.url + "/get", auth=http.BasicAuth("u", "p"), headers={"Authorization": "x"}
                 )
@@ -472,9 +474,9 @@ async def test_basic_auth_helper() -> None:
             tuple(from_url) if from_url else None,
             http.BasicAuth.from_url(URL("http://host/")),
             http.BasicAuth("user").encode(),
-            await outcome(_make(lambda: http.BasicAuth("us:er", "x"))),
-            await outcome(_make(lambda: http.BasicAuth.decode("Bearer abc"))),
-            await outcome(_make(lambda: http.BasicAuth.decode("Basic !!!"))),
+            await observe(_make(lambda: http.BasicAuth("us:er", "x"))),
+            await observe(_make(lambda: http.BasicAuth.decode("Bearer abc"))),
+            await observe(_make(lambda: http.BasicAuth.decode("Basic !!!"))),
         ]
         return checks
 
@@ -491,7 +493,7 @@ async def test_empty_method(recorder: Recorder) -> None:
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
         async with http.ClientSession() as session:
-            result = await outcome(_read(session.request("", recorder.url + "/e")))
+            result = await observe(_read(session.request("", recorder.url + "/e")))
         return result[0], len(recorder.requests)
 
     results = await run_both(scenario)

@@ -12,10 +12,10 @@ import pytest
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from tests.servers import HttpServer
+from tests.servers import HttpServer, observe
 
 from .conftest import Recorder, Reply
-from .support import FERROFETCH, outcome, run_both, same, seen
+from .support import FERROFETCH, run_both, same, seen
 
 
 async def test_head_attributes(httpbin: Any) -> None:
@@ -112,7 +112,7 @@ async def test_text_with_charsets(http_server: HttpServer) -> None:
             async with session.get(http_server.url + "/charset?charset=iso-8859-1") as resp:
                 latin = await resp.text(), resp.get_encoding()
             async with session.get(http_server.url + "/bad-utf8") as resp:
-                strict = await outcome(resp.text())
+                strict = await observe(resp.text())
                 replaced = await resp.text(errors="replace")
                 explicit = await resp.text(encoding="latin-1")
         return latin, strict, replaced, explicit
@@ -137,7 +137,7 @@ async def test_json(httpbin: Any) -> None:
             async with session.get(httpbin.url + "/json") as resp:
                 document = await resp.json()
             async with session.get(httpbin.url + "/html") as resp:
-                wrong_type = await outcome(resp.json())
+                wrong_type = await observe(resp.json())
                 error = None
                 try:
                     await resp.json()
@@ -173,16 +173,16 @@ async def test_reading_a_released_response(httpbin: Any) -> None:
         async with http.ClientSession() as session:
             async with session.get(httpbin.url + "/bytes/100") as resp:
                 pass
-            unread = await outcome(resp.read()), await outcome(resp.content.read(10)), resp.closed
+            unread = await observe(resp.read()), await observe(resp.content.read(10)), resp.closed
             async with session.get(httpbin.url + "/encoding/utf8") as resp:
                 text = await resp.text()
-            after_read = await outcome(resp.read()), (await resp.text()) == text
+            after_read = await observe(resp.read()), (await resp.text()) == text
             resp = await session.get(httpbin.url + "/bytes/10")
             resp.release()
-            released = await outcome(resp.read())
+            released = await observe(resp.read())
             resp = await session.get(httpbin.url + "/bytes/10")
             resp.close()
-            closed = await outcome(resp.text()), resp.closed
+            closed = await observe(resp.text()), resp.closed
         return unread, after_read, released, closed
 
     unread, after_read, released, closed = await same(scenario)
@@ -223,7 +223,7 @@ async def test_stream_reader_methods(recorder: Recorder) -> None:
                 steps.append(content.at_eof())
                 steps.append(await content.read())
                 steps.append(await content.readany())
-                steps.append(await outcome(content.readexactly(1)))
+                steps.append(await observe(content.readexactly(1)))
                 return steps
 
     observed = await same(scenario)
@@ -306,7 +306,7 @@ async def test_concurrent_reads_of_one_body_are_refused(http_server: HttpServer)
             async with session.get(http_server.url + "/drip?n=3&delay=0.05") as resp:
                 first = asyncio.ensure_future(resp.content.read(1))
                 await asyncio.sleep(0.01)
-                second = await outcome(resp.content.read(1))
+                second = await observe(resp.content.read(1))
                 return await first, second
 
     assert await same(scenario) == (b"*", ("error", "RuntimeError"))
@@ -378,7 +378,7 @@ async def test_reading_after_the_session_closed(http_server: HttpServer) -> None
         session = http.ClientSession()
         resp = await session.get(http_server.url + "/drip?n=5&delay=0.05")
         await session.close()
-        result = await outcome(resp.read())
+        result = await observe(resp.read())
         resp.release()
         return result
 

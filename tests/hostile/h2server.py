@@ -7,7 +7,7 @@ send is out of reach: a header block that never ends, DATA after END_STREAM, a f
 the client allowed, upper-case header names.
 
 A handler is built with :func:`h2_handler` from a ``respond(conn, request)`` function called once
-per request, and runs on a :class:`~tests.hostile.rawserver.RawServer` (cleartext: the client
+per request, and runs on a :class:`tests.servers.RawServer` (cleartext: the client
 speaks HTTP/2 by prior knowledge, ``http2="force"``; TLS: with ALPN ``h2``).
 """
 
@@ -28,8 +28,7 @@ import h2.events
 import h2.exceptions
 from h2.events import Event as H2Event
 
-from .helpers import outcome
-from .rawserver import ClosedByPeer, Conn, Handler, RawServer
+from tests.servers import ClosedByPeer, Conn, Handler, RawServer, outcome
 
 # RFC 9113 §6: frame types and flags.
 DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = (

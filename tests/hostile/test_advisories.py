@@ -19,19 +19,21 @@ from typing import TYPE_CHECKING, Any, cast
 import ferrofetch
 import pytest
 
-from .conftest import Certificates
-from .helpers import outcome, run_python
-from .payloads import MiB, bomb
-from .proxy import RecordingProxy
-from .rawserver import (
+from ..servers import (
     LOOPBACK,
     OTHER_HOST,
     Conn,
+    MiB,
+    RecordingProxy,
     Request,
     StartServer,
+    TlsFiles,
+    async_run_python,
+    bomb,
     chunked,
     echo_app,
     http_response,
+    outcome,
     redirect_app,
     redirect_to,
     reply,
@@ -99,7 +101,7 @@ async def test_advisory_credentials_on_redirect_cross_port(start_server: StartSe
 
 @pytest.mark.parametrize("direction", ["https-to-http", "http-to-https"])
 async def test_advisory_credentials_on_redirect_cross_scheme(
-    start_server: StartServer, certificates: Certificates, direction: str
+    start_server: StartServer, certificates: TlsFiles, direction: str
 ) -> None:
     # One port answering both TLS and plain HTTP: only the scheme changes.
     dual = start_server(serve(redirect_app), tls=certificates.server_context(), plain_too=True)
@@ -116,7 +118,7 @@ async def test_advisory_credentials_on_redirect_cross_scheme(
 async def test_advisory_credentials_kept_on_same_origin_redirect(start_server: StartServer) -> None:
     # The control for the tests above: within one origin the credentials stay.
     server = start_server(serve(redirect_app))
-    await _redirect_with_credentials(server.url, server.url_for("/landed"))
+    await _redirect_with_credentials(server.url_for("/"), server.url_for("/landed"))
     final = server.requests[-1]
     assert final.path == "/landed"
     assert final.get("authorization") == b"Bearer top-secret-token"
@@ -138,7 +140,7 @@ async def main():
 asyncio.run(main())
 """
     env = {"HOME": str(tmp_path), "NETRC": str(netrc)}
-    completed = await run_python(code, args=[server.url], env=env, timeout=30)
+    completed = await async_run_python(code, args=[server.url], env=env, timeout=30)
     assert completed.returncode == 0, completed.stderr
     assert server.requests[0].get("authorization") is None
 
@@ -147,7 +149,7 @@ asyncio.run(main())
 
 
 async def test_advisory_proxy_credentials_only_on_connect(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles
 ) -> None:
     proxy.require_auth = b"Basic " + base64.b64encode(b"puser:ppass")
     second = start_server(serve(echo_app), tls=certificates.server_context("second.test"))
@@ -301,7 +303,7 @@ async def test_advisory_pathological_url_parses_in_linear_time(
     ],
 )
 async def test_advisory_one_parsed_url_for_proxy_sni_and_host(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates, url: str, host: str
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles, url: str, host: str
 ) -> None:
     # The tunnel target, the SNI and the Host header must all name the host WHATWG parsing finds.
     origin = start_server(serve(echo_app), tls=certificates.server_context("good.test", "evil.test"))
@@ -327,7 +329,7 @@ async def test_advisory_one_parsed_url_for_proxy_sni_and_host(
 
 
 async def test_advisory_pool_key_includes_tls_verification(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.self_signed_context())
     unverified, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, verify=False, timeout=10))
@@ -338,7 +340,7 @@ async def test_advisory_pool_key_includes_tls_verification(
 
 
 async def test_advisory_pool_key_includes_the_ca_set(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context())
     trusted, exc, _ = await outcome(
@@ -350,7 +352,7 @@ async def test_advisory_pool_key_includes_the_ca_set(
 
 
 async def test_advisory_pool_key_includes_the_client_certificate(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     context = certificates.server_context()
     context.verify_mode = ssl.CERT_OPTIONAL
@@ -577,7 +579,7 @@ async def test_advisory_cookies_host_only_on_the_wire(start_server: StartServer)
     "url", ["https://bücher.test/", "https://BÜCHER.test/", "https://bu\u0308cher.test/"]
 )
 async def test_advisory_idna_hostname_verification_and_sni(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates, url: str
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles, url: str
 ) -> None:
     right = start_server(serve(echo_app), tls=certificates.server_context("xn--bcher-kva.test"))
     proxy.host_map["xn--bcher-kva.test"] = (LOOPBACK, right.port)
@@ -592,7 +594,7 @@ async def test_advisory_idna_hostname_verification_and_sni(
 
 
 async def test_advisory_idna_lookalike_certificate_is_rejected(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles
 ) -> None:
     # A certificate for a look-alike name (Latin "bucher") must not pass for "bücher".
     wrong = start_server(serve(echo_app), tls=certificates.server_context("bucher.test"))

@@ -7,15 +7,24 @@ import time
 
 import ferrofetch
 
-from .helpers import outcome, sockets_to, wait_until
-from .rawserver import Conn, StartServer, chunked, http_response, reply, serve
+from ..servers import (
+    Conn,
+    StartServer,
+    async_wait_until,
+    chunked,
+    http_response,
+    outcome,
+    reply,
+    serve,
+    sockets_to,
+)
 
 
 async def test_close_before_any_byte_of_the_response(start_server: StartServer) -> None:
     server = start_server(reply(b""))
-    _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
+    _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(server.url_for("/"), timeout=10))
     assert isinstance(exc, ferrofetch.ServerDisconnectedError), repr(exc)
-    assert exc.url == server.url
+    assert exc.url == server.url_for("/")
     assert elapsed < 3.0
 
 
@@ -74,7 +83,7 @@ async def test_server_closing_an_idle_keep_alive_connection(start_server: StartS
     try:
         first = await asyncio.wait_for(client.fetch(server.url, timeout=10), 15)
         assert first.content == b"first"
-        assert await wait_until(lambda: server.open_connections == 0, 2.0)
+        assert await async_wait_until(lambda: server.open_connections == 0, 2.0)
         await asyncio.sleep(0.1)
         second = await asyncio.wait_for(client.fetch(server.url, timeout=10), 15)
         assert second.content == b"first"
@@ -132,10 +141,10 @@ async def test_keep_alive_reuse_serves_many_requests_on_one_connection(start_ser
 
 async def test_connection_refused(start_server: StartServer) -> None:
     server = start_server(serve(lambda _: b""))
-    url = server.url
+    url = server.url_for("/")
     server.close()
     _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(url, timeout=10))
     assert isinstance(exc, ferrofetch.ClientConnectorError), repr(exc)
     assert exc.url == url
     assert elapsed < 3.0
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)

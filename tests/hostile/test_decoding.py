@@ -9,9 +9,19 @@ import zlib
 import ferrofetch
 import pytest
 
-from .helpers import Completed, outcome, run_python
-from .payloads import COMPRESSORS, MiB, bomb
-from .rawserver import Request, StartServer, http_response, reply, serve
+from ..servers import (
+    COMPRESSORS,
+    Completed,
+    MiB,
+    Request,
+    StartServer,
+    async_run_python,
+    bomb,
+    http_response,
+    outcome,
+    reply,
+    serve,
+)
 
 # Runs in a fresh interpreter so that its peak RSS belongs to this one request.
 PEAK_RSS_PROBE = """
@@ -50,7 +60,7 @@ def _bomb_server(start_server: StartServer, encoding: str, body: bytes) -> str:
 
 
 async def _probe(url: str, limit: str) -> tuple[list[object], float]:
-    completed: Completed = await run_python(PEAK_RSS_PROBE, args=[url, limit], timeout=50)
+    completed: Completed = await async_run_python(PEAK_RSS_PROBE, args=[url, limit], timeout=50)
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     return report["result"], report["peak"] - report["before"]

@@ -32,8 +32,7 @@ import ferrofetch
 import pytest
 import zstandard
 
-from .helpers import StreamServer, sockets_to, wait_until
-from .rawserver import LOOPBACK
+from ..servers import LOOPBACK, StreamServer, async_wait_until, sockets_to
 
 SEED = int(os.environ.get("FERROFETCH_FUZZ_SEED", "20261124"))
 CASES = int(os.environ.get("FERROFETCH_FUZZ_CASES", "3000"))
@@ -347,7 +346,7 @@ async def test_random_and_mutated_responses_never_crash_the_client(capfd: pytest
         )
         elapsed = time.monotonic() - started
         tally = _check(results, urls)
-        assert await wait_until(lambda: sockets_to(server.port) == 0, 5.0), "sockets left open"
+        assert await async_wait_until(lambda: sockets_to(server.port) == 0, 5.0), "sockets left open"
     finally:
         await server.close()
     assert not server.errors, server.errors[:5]

@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable
 import ferrofetch
 import pytest
 
-from .conftest import Certificates
+from tests.servers import ClosedByPeer, TlsFiles, outcome
+
 from .h2server import CANCEL, NO_ERROR, H2Conn, H2Request, Respond, StartH2, fetch_h2
-from .helpers import outcome
-from .rawserver import ClosedByPeer
 
 MiB = 1 << 20
 
@@ -137,7 +136,7 @@ async def test_every_early_end_is_incomplete(
     assert elapsed < 5
 
 
-async def test_a_cut_body_is_incomplete_over_tls_too(certificates: Certificates, start_h2: StartH2) -> None:
+async def test_a_cut_body_is_incomplete_over_tls_too(certificates: TlsFiles, start_h2: StartH2) -> None:
     # ALPN picks h2 on TLS: the same engine path as cleartext prior knowledge.
     server = start_h2(cut(NO_ERROR), tls=certificates.server_context(alpn=("h2",)))
     result, exc, elapsed = await outcome(
@@ -148,9 +147,7 @@ async def test_a_cut_body_is_incomplete_over_tls_too(certificates: Certificates,
     assert elapsed < 5
 
 
-async def test_the_same_response_whole_over_tls_says_http2(
-    certificates: Certificates, start_h2: StartH2
-) -> None:
+async def test_the_same_response_whole_over_tls_says_http2(certificates: TlsFiles, start_h2: StartH2) -> None:
     def respond(conn: H2Conn, request: H2Request) -> None:
         conn.respond(request.stream_id, 200, b"0123456789")
 

@@ -18,7 +18,8 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from ..servers import run_python
+from tests.servers import RawServer, outcome, run_python
+
 from .h2server import (
     CONTINUATION,
     DATA,
@@ -40,8 +41,6 @@ from .h2server import (
     fetch_h2,
     ok,
 )
-from .helpers import outcome
-from .rawserver import RawServer
 
 MiB = 1 << 20
 FRAME = 16_384  # the client's SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2 default)
@@ -102,7 +101,7 @@ async def probe(server: RawServer, **options: Any) -> tuple[list[object], float,
     """(result, peak RSS growth in MiB, seconds) of one attacked request in a fresh interpreter."""
     options.setdefault("timeout", 20)
     completed = await asyncio.to_thread(
-        run_python, PEAK_RSS_PROBE, args=(server.url, json.dumps(options)), timeout=60
+        run_python, PEAK_RSS_PROBE, args=(server.url_for("/"), json.dumps(options)), timeout=60
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])

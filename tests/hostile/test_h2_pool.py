@@ -7,14 +7,13 @@ import time
 
 import ferrofetch
 
-from .conftest import Certificates
+from tests.servers import StartServer, TlsFiles, async_wait_until, echo_app, outcome, serve
+
 from .h2server import StartH2, ok
-from .helpers import outcome, wait_until
-from .rawserver import StartServer, echo_app, serve
 
 
 async def test_a_cold_burst_to_a_tls_h2_host_shares_one_connection(
-    certificates: Certificates, start_h2: StartH2
+    certificates: TlsFiles, start_h2: StartH2
 ) -> None:
     # Before ALPN has chosen h2 nobody knows the connection can be shared: the first request
     # opens it and the others wait for its head, then multiplex on it.
@@ -33,7 +32,7 @@ async def test_a_cold_burst_to_a_tls_h2_host_shares_one_connection(
 
 
 async def test_a_burst_after_the_idle_timeout_shares_one_new_connection(
-    certificates: Certificates, start_h2: StartH2
+    certificates: TlsFiles, start_h2: StartH2
 ) -> None:
     server = start_h2(ok, tls=certificates.server_context(alpn=("h2",)))
     client = ferrofetch.Client(ca_bundle=certificates.ca_bundle, pool_idle_timeout=0.5)
@@ -44,14 +43,14 @@ async def test_a_burst_after_the_idle_timeout_shares_one_new_connection(
             assert exc is None and results is not None, repr(exc)
             assert server.connections == burst, f"burst {burst}: {server.connections} connections"
             # The pool closes the idle connection by twice the timeout; the next burst is cold.
-            await wait_until(lambda: server.open_connections == 0, 3.0)
+            await async_wait_until(lambda: server.open_connections == 0, 3.0)
             assert server.open_connections == 0
     finally:
         client.close()
 
 
 async def test_a_cold_burst_to_a_tls_http1_host_still_fans_out(
-    certificates: Certificates, start_server: StartServer
+    certificates: TlsFiles, start_server: StartServer
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context(alpn=("http/1.1",)))
     client = ferrofetch.Client(ca_bundle=certificates.ca_bundle)

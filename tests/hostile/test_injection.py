@@ -14,9 +14,7 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from .helpers import outcome, run_python
-from .proxy import RecordingProxy
-from .rawserver import RawServer, StartServer, echo_app, serve
+from ..servers import RawServer, RecordingProxy, StartServer, async_run_python, echo_app, outcome, serve
 
 FORBIDDEN = (b"\r", b"\n", b"\x00")
 
@@ -241,7 +239,7 @@ async def main(port):
 asyncio.run(main(int(sys.argv[1])))
 """
     env = {"RUST_LOG": "trace", "RUST_BACKTRACE": "1", "PYTHONASYNCIODEBUG": "1"}
-    completed = await run_python(code, args=[str(refused_port)], env=env, timeout=30)
+    completed = await async_run_python(code, args=[str(refused_port)], env=env, timeout=30)
     assert completed.returncode == 0, completed.stderr
     assert "error: ClientConnectorError" in completed.stdout
     assert "hunter2" not in completed.stdout + completed.stderr

@@ -16,8 +16,22 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from .helpers import open_fds, rss_mib, run_python, settle, sockets_to, wait_until
-from .rawserver import LOOPBACK, Blackhole, Conn, StartServer, echo_app, http_response, serve, silent
+from ..servers import (
+    LOOPBACK,
+    Blackhole,
+    Conn,
+    StartServer,
+    async_run_python,
+    async_wait_until,
+    echo_app,
+    http_response,
+    open_fds,
+    rss_mib,
+    serve,
+    settle,
+    silent,
+    sockets_to,
+)
 
 
 def _body_then_stall(conn: Conn) -> None:
@@ -52,19 +66,19 @@ async def test_cancelling_at_each_stage_gives_everything_back(
         if stage == "connect":
             await asyncio.sleep(0.3)
         elif stage == "body":
-            assert await wait_until(lambda: len(server.requests) == 4, 5.0)
+            assert await async_wait_until(lambda: len(server.requests) == 4, 5.0)
             await asyncio.sleep(0.1)
         else:
-            assert await wait_until(lambda: server.connections == 4, 5.0)
+            assert await async_wait_until(lambda: server.connections == 4, 5.0)
         assert sockets_to(port) - sockets_before == 4, "four requests in flight, sixteen waiting"
         for future in futures:
             future.cancel()
         results = await settle(futures)
         assert all(isinstance(result, asyncio.CancelledError) for result in results), results
-        assert await wait_until(lambda: sockets_to(port) == sockets_before, 2.0), (
+        assert await async_wait_until(lambda: sockets_to(port) == sockets_before, 2.0), (
             "a cancelled socket stayed open"
         )
-        assert await wait_until(lambda: open_fds() <= fds_before, 2.0), (open_fds(), fds_before)
+        assert await async_wait_until(lambda: open_fds() <= fds_before, 2.0), (open_fds(), fds_before)
         # Every slot of the limit came back: eight more requests go through at once.
         batch = [client.fetch(good.url_for(f"/after/{index}"), timeout=5) for index in range(8)]
         responses = await asyncio.wait_for(asyncio.gather(*batch), 10)
@@ -77,19 +91,19 @@ async def test_cancelling_the_coroutine_api_closes_the_socket(start_server: Star
     server = start_server(silent)
     await asyncio.wait_for(ferrofetch.fetch(start_server(serve(echo_app)).url, timeout=5), 10)
     task = asyncio.ensure_future(ferrofetch.fetch(server.url, timeout=30))
-    assert await wait_until(lambda: server.connections == 1, 5.0)
+    assert await async_wait_until(lambda: server.connections == 1, 5.0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 1.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 1.0)
 
 
 async def test_a_wait_for_timeout_cancels_the_request(start_server: StartServer) -> None:
     server = start_server(silent)
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(ferrofetch.fetch(server.url, timeout=30), 0.3)
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 1.0)
-    assert await wait_until(lambda: server.open_connections == 0, 1.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 1.0)
+    assert await async_wait_until(lambda: server.open_connections == 0, 1.0)
 
 
 GATHER_PROBE = """
@@ -133,7 +147,7 @@ async def test_gather_over_cancelled_requests_completes(start_server: StartServe
     # asyncio.gather reads private Future state of its children when one is cancelled; a request
     # must support that, or gather (and wait_for around it) never completes.
     server = start_server(silent)
-    completed = await run_python(GATHER_PROBE, args=[server.url], timeout=20)
+    completed = await async_run_python(GATHER_PROBE, args=[server.url], timeout=20)
     output = completed.stdout + completed.stderr
     assert "hung:" not in completed.stdout, output
     assert "gathered ['CancelledError', 'CancelledError', 'CancelledError']" in completed.stdout, output
@@ -153,11 +167,11 @@ async def test_repeated_cancellation_does_not_grow_memory(start_server: StartSer
 
     for _ in range(30):
         await cycle()
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)
     before = rss_mib()
     for _ in range(150):
         await cycle()
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)
     growth = rss_mib() - before
     assert growth < 25, f"RSS grew by {growth:.1f} MiB over 3,000 cancelled requests"
 
@@ -177,11 +191,11 @@ async def test_cancelling_1000_in_flight_requests_closes_every_socket_within_hal
             futures = [asyncio.ensure_future(ferrofetch.fetch(url, timeout=60)) for url in urls]
         else:
             futures = [asyncio.ensure_future(ferrofetch.fetch_all(urls, concurrency=1000, timeout=60))]
-        assert await wait_until(lambda: sockets_to(port) == 1000, 20.0, interval=0.05), sockets_to(port)
+        assert await async_wait_until(lambda: sockets_to(port) == 1000, 20.0, interval=0.05), sockets_to(port)
         started = time.monotonic()
         for future in futures:
             future.cancel()
-        closed = await wait_until(lambda: sockets_to(port) == 0, 5.0, interval=0.002)
+        closed = await async_wait_until(lambda: sockets_to(port) == 0, 5.0, interval=0.002)
         elapsed = time.monotonic() - started
         await settle(futures)
     finally:
@@ -194,12 +208,12 @@ async def test_closing_a_client_fails_its_in_flight_requests_cleanly(start_serve
     server = start_server(silent)
     client = ferrofetch.Client()
     futures = [client.fetch(server.url_for(f"/{index}"), timeout=30) for index in range(5)]
-    assert await wait_until(lambda: server.connections == 5, 5.0)
+    assert await async_wait_until(lambda: server.connections == 5, 5.0)
     client.close()
     results = await settle(futures)
     assert all(isinstance(result, ferrofetch.ClientConnectionError) for result in results), results
     assert client.closed
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 1.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 1.0)
     with pytest.raises(RuntimeError):
         await client.fetch(server.url, timeout=5)
 
@@ -215,12 +229,12 @@ async def test_closing_a_session_fails_its_in_flight_requests_cleanly(start_serv
             await response.read()
 
     tasks = [asyncio.ensure_future(one(index)) for index in range(5)]
-    assert await wait_until(lambda: server.connections == 5, 5.0)
+    assert await async_wait_until(lambda: server.connections == 5, 5.0)
     await asyncio.wait_for(session.close(), 5)
     results = await settle(tasks)
     assert all(isinstance(result, ferrofetch.ClientConnectionError) for result in results), results
     assert session.closed
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 1.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 1.0)
 
 
 EXIT_SCENARIOS = {
@@ -278,7 +292,7 @@ async def test_interpreter_exit_with_requests_in_flight(start_server: StartServe
         "import asyncio, sys, threading, time\nimport ferrofetch\nurl = sys.argv[1]\n"
         + EXIT_SCENARIOS[scenario]
     )
-    completed = await run_python(code, args=[server.url], timeout=20)
+    completed = await async_run_python(code, args=[server.url], timeout=20)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert completed.elapsed < 10, f"exit took {completed.elapsed:.1f} s"
@@ -337,7 +351,7 @@ thread.join()
 async def test_fork_after_use_the_child_can_make_requests(start_server: StartServer) -> None:
     good = start_server(serve(echo_app))
     stalled = start_server(silent)
-    completed = await run_python(FORK_PROBE, args=[good.url, stalled.url], timeout=30)
+    completed = await async_run_python(FORK_PROBE, args=[good.url, stalled.url], timeout=30)
     lines = completed.stdout.split("\n")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "parent-before 200" in lines

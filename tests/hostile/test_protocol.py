@@ -11,8 +11,7 @@ import asyncio
 import ferrofetch
 import pytest
 
-from .helpers import outcome
-from .rawserver import Conn, StartServer, chunked, http_response, reply, serve
+from ..servers import Conn, StartServer, chunked, http_response, outcome, reply, serve
 
 
 async def _bad_head(start_server: StartServer, raw: bytes) -> BaseException | None:

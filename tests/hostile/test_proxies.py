@@ -12,10 +12,18 @@ import json
 import ferrofetch
 import pytest
 
-from .conftest import Certificates
-from .helpers import outcome, run_python
-from .proxy import RecordingProxy
-from .rawserver import OTHER_HOST, StartServer, echo_app, redirect_app, redirect_to, serve
+from ..servers import (
+    OTHER_HOST,
+    RecordingProxy,
+    StartServer,
+    TlsFiles,
+    async_run_python,
+    echo_app,
+    outcome,
+    redirect_app,
+    redirect_to,
+    serve,
+)
 
 PROXY_AUTH = b"Basic " + base64.b64encode(b"puser:ppass")
 
@@ -38,7 +46,7 @@ async def test_plain_http_goes_through_the_proxy(proxy: RecordingProxy, start_se
 
 
 async def test_https_goes_through_a_connect_tunnel(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles
 ) -> None:
     origin = start_server(serve(echo_app), tls=certificates.server_context("origin.test"))
     proxy.host_map["origin.test"] = ("127.0.0.1", origin.port)
@@ -69,7 +77,7 @@ async def test_proxy_credentials_go_to_the_proxy_only(
 
 
 async def test_connect_refused_by_the_proxy_is_a_proxy_error(
-    proxy: RecordingProxy, certificates: Certificates
+    proxy: RecordingProxy, certificates: TlsFiles
 ) -> None:
     proxy.require_auth = PROXY_AUTH
     _, exc, elapsed = await outcome(
@@ -170,7 +178,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 
 async def _probe_env(url: str, env: dict[str, str], options: str = "{}") -> dict[str, list[object]]:
-    completed = await run_python(ENV_PROBE, args=[url, options], env=env, timeout=40)
+    completed = await async_run_python(ENV_PROBE, args=[url, options], env=env, timeout=40)
     assert completed.returncode == 0, completed.stderr
     result: dict[str, list[object]] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
@@ -187,7 +195,7 @@ async def test_http_proxy_from_the_environment_only_with_trust_env(
 
 
 async def test_https_proxy_from_the_environment_only_with_trust_env(
-    proxy: RecordingProxy, start_server: StartServer, certificates: Certificates
+    proxy: RecordingProxy, start_server: StartServer, certificates: TlsFiles
 ) -> None:
     origin = start_server(serve(echo_app), tls=certificates.server_context())
     options = json.dumps({"ca_bundle": certificates.ca_bundle})
@@ -261,7 +269,9 @@ async def main(url):
 
 asyncio.run(main(sys.argv[1]))
 """
-    completed = await run_python(code, args=[origin.url_for("/s")], env={"HTTP_PROXY": proxy.url}, timeout=40)
+    completed = await async_run_python(
+        code, args=[origin.url_for("/s")], env={"HTTP_PROXY": proxy.url}, timeout=40
+    )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split("\n")[:2] == ["200 GET /s", "200 GET /s"]
     assert [entry.target for entry in proxy.entries] == [origin.url_for("/s").encode()]

@@ -7,9 +7,17 @@ import json
 import ferrofetch
 import pytest
 
-from .conftest import Certificates
-from .helpers import outcome
-from .rawserver import OTHER_HOST, Request, StartServer, http_response, redirect_app, redirect_to, serve
+from ..servers import (
+    OTHER_HOST,
+    Request,
+    StartServer,
+    TlsFiles,
+    http_response,
+    outcome,
+    redirect_app,
+    redirect_to,
+    serve,
+)
 
 
 async def test_a_redirect_loop_ends_with_too_many_redirects(start_server: StartServer) -> None:
@@ -195,7 +203,7 @@ async def test_redirect_to_an_invalid_url_is_refused(start_server: StartServer, 
 
 
 async def test_https_to_http_downgrade_is_followed_without_credentials(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     # Policy (as browsers, curl -L, requests and aiohttp): the downgrade is followed, and because
     # the scheme changes, credentials are stripped. Use follow_redirects=False to refuse it.

@@ -6,8 +6,18 @@ import asyncio
 
 import ferrofetch
 
-from .helpers import outcome, settle, sockets_to, wait_until
-from .rawserver import Blackhole, Conn, StartServer, http_response, serve, silent
+from ..servers import (
+    Blackhole,
+    Conn,
+    StartServer,
+    async_wait_until,
+    http_response,
+    outcome,
+    serve,
+    settle,
+    silent,
+    sockets_to,
+)
 
 
 async def test_total_timeout_when_the_server_never_answers(start_server: StartServer) -> None:
@@ -19,7 +29,7 @@ async def test_total_timeout_when_the_server_never_answers(start_server: StartSe
     assert exc.url == url
     assert 0.4 <= elapsed < 3.0
     # aiohttp #1679: the socket of a timed-out request must not linger.
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)
 
 
 async def test_read_timeout_while_waiting_for_the_head(start_server: StartServer) -> None:
@@ -127,7 +137,7 @@ async def test_waiting_for_a_pool_slot_is_bounded_by_the_total_timeout(start_ser
     client = ferrofetch.Client(limit=1)
     try:
         blocker = asyncio.ensure_future(client.fetch(stalled.url, timeout=30))
-        assert await wait_until(lambda: stalled.connections == 1, 5.0)
+        assert await async_wait_until(lambda: stalled.connections == 1, 5.0)
         _, exc, elapsed = await outcome(lambda: client.fetch(fine.url, timeout=0.5))
         assert isinstance(exc, ferrofetch.ServerTimeoutError), repr(exc)
         assert 0.4 <= elapsed < 3.0
@@ -150,4 +160,4 @@ async def test_a_batch_against_a_silent_server_times_out_together(start_server: 
     assert all(type(result) is ferrofetch.ServerTimeoutError for result in results), results
     assert [result.url for result in results if isinstance(result, ferrofetch.ClientError)] == urls
     assert elapsed < 4.0
-    assert await wait_until(lambda: sockets_to(server.port) == 0, 2.0)
+    assert await async_wait_until(lambda: sockets_to(server.port) == 0, 2.0)

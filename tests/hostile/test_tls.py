@@ -9,26 +9,24 @@ import warnings
 import ferrofetch
 import pytest
 
-from .conftest import Certificates
-from .helpers import outcome
-from .rawserver import Conn, StartServer, echo_app, serve, silent
+from ..servers import Conn, StartServer, TlsFiles, echo_app, outcome, serve, silent
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
 async def test_untrusted_certificate_is_rejected_by_default(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.self_signed_context())
-    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(server.url_for("/"), timeout=10))
     assert isinstance(exc, ferrofetch.ClientConnectorCertificateError), repr(exc)
     assert isinstance(exc, ssl.SSLCertVerificationError) and isinstance(exc, ferrofetch.ClientSSLError)
-    assert exc.url == server.url
+    assert exc.url == server.url_for("/")
     assert server.requests == []
 
 
 async def test_a_certificate_from_the_ca_bundle_is_accepted(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context())
     response, exc, _ = await outcome(
@@ -41,7 +39,7 @@ async def test_a_certificate_from_the_ca_bundle_is_accepted(
     assert isinstance(exc, ferrofetch.ClientConnectorCertificateError), repr(exc)
 
 
-async def test_hostname_mismatch_is_rejected(start_server: StartServer, certificates: Certificates) -> None:
+async def test_hostname_mismatch_is_rejected(start_server: StartServer, certificates: TlsFiles) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context("other.test"))
     _, exc, _ = await outcome(
         lambda: ferrofetch.fetch(server.url, ca_bundle=certificates.ca_bundle, timeout=10)
@@ -50,7 +48,7 @@ async def test_hostname_mismatch_is_rejected(start_server: StartServer, certific
 
 
 async def test_certificate_for_the_ip_is_not_valid_for_a_name(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context("127.0.0.1"))
     url = f"https://localhost:{server.port}/"
@@ -58,7 +56,7 @@ async def test_certificate_for_the_ip_is_not_valid_for_a_name(
     assert isinstance(exc, ferrofetch.ClientConnectorCertificateError), repr(exc)
 
 
-async def test_expired_certificate_is_rejected(start_server: StartServer, certificates: Certificates) -> None:
+async def test_expired_certificate_is_rejected(start_server: StartServer, certificates: TlsFiles) -> None:
     context = certificates.server_context(
         "127.0.0.1", not_before=NOW - datetime.timedelta(days=30), not_after=NOW - datetime.timedelta(days=1)
     )
@@ -71,7 +69,7 @@ async def test_expired_certificate_is_rejected(start_server: StartServer, certif
 
 
 async def test_not_yet_valid_certificate_is_rejected(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     context = certificates.server_context(
         "127.0.0.1", not_before=NOW + datetime.timedelta(days=1), not_after=NOW + datetime.timedelta(days=30)
@@ -85,7 +83,7 @@ async def test_not_yet_valid_certificate_is_rejected(
 
 @pytest.mark.parametrize("problem", ["self-signed", "mismatch", "expired"])
 async def test_verify_false_accepts_any_certificate(
-    start_server: StartServer, certificates: Certificates, problem: str
+    start_server: StartServer, certificates: TlsFiles, problem: str
 ) -> None:
     # Documented as unsafe: it turns off every check above, for testing against your own servers.
     contexts = {
@@ -103,9 +101,7 @@ async def test_verify_false_accepts_any_certificate(
     assert response is not None and response.status == 200
 
 
-async def test_client_certificate_authentication(
-    start_server: StartServer, certificates: Certificates
-) -> None:
+async def test_client_certificate_authentication(start_server: StartServer, certificates: TlsFiles) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context(require_client_cert=True))
     response, exc, _ = await outcome(
         lambda: ferrofetch.fetch(
@@ -124,7 +120,7 @@ async def test_client_certificate_authentication(
 
 
 async def test_a_server_requiring_a_client_certificate_refuses_a_client_without_one(
-    start_server: StartServer, certificates: Certificates
+    start_server: StartServer, certificates: TlsFiles
 ) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context(require_client_cert=True))
     _, exc, elapsed = await outcome(
@@ -135,7 +131,7 @@ async def test_a_server_requiring_a_client_certificate_refuses_a_client_without_
     assert elapsed < 5.0
 
 
-async def test_sni_carries_the_host_name(start_server: StartServer, certificates: Certificates) -> None:
+async def test_sni_carries_the_host_name(start_server: StartServer, certificates: TlsFiles) -> None:
     server = start_server(serve(echo_app), tls=certificates.server_context("localhost"))
     url = f"https://localhost:{server.port}/"
     response, exc, _ = await outcome(
@@ -146,7 +142,7 @@ async def test_sni_carries_the_host_name(start_server: StartServer, certificates
     assert server.server_names == ["localhost"]
 
 
-async def test_no_sni_for_an_ip_address(start_server: StartServer, certificates: Certificates) -> None:
+async def test_no_sni_for_an_ip_address(start_server: StartServer, certificates: TlsFiles) -> None:
     # RFC 6066 3: literal IP addresses are not permitted in server_name.
     server = start_server(serve(echo_app), tls=certificates.server_context("127.0.0.1"))
     response, exc, _ = await outcome(
@@ -199,7 +195,7 @@ async def test_a_server_that_never_finishes_the_handshake_times_out(start_server
     assert elapsed < 3.0
 
 
-async def test_tls_below_1_2_is_refused(start_server: StartServer, certificates: Certificates) -> None:
+async def test_tls_below_1_2_is_refused(start_server: StartServer, certificates: TlsFiles) -> None:
     context = certificates.server_context()
     try:
         with warnings.catch_warnings():

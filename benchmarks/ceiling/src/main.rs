@@ -19,6 +19,8 @@ struct Args {
     sequential: bool,
     warmup: usize,
     tag: String,
+    /// PEM file of the certificate authority that signed an `https` server's certificate.
+    ca: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -30,6 +32,7 @@ fn parse_args() -> Result<Args, String> {
         sequential: false,
         warmup: 64,
         tag: std::process::id().to_string(),
+        ca: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -46,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
             "--concurrency" => args.concurrency = number()?.max(1),
             "--warmup" => args.warmup = number()?,
             "--tag" => args.tag = value.clone(),
+            "--ca" => args.ca = Some(value.clone()),
             // --driver, --loop: Python-side choices, meaningless here
             _ => {}
         }
@@ -88,11 +92,15 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 async fn run(args: Args) -> Result<String, String> {
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .timeout(Duration::from_secs(60));
+    if let Some(path) = &args.ca {
+        let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+        builder = builder.add_root_certificate(ca);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let urls = |kind: &str, count: usize| -> Vec<String> {
         (0..count)
             .map(|i| format!("{}?{kind}={}-{i}", args.url, args.tag))

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from ..servers import async_wait_until
-from .rawserver import LOOPBACK
+from typing import Any, Generic, NamedTuple, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -60,17 +59,31 @@ def rss_mib() -> float:
     return 0.0
 
 
-# The hostile battery's name for the shared poller.
-wait_until = async_wait_until
+class Outcome(NamedTuple, Generic[T]):
+    """How an awaited call ended: ``(result, error, elapsed seconds)``, one of the first two None."""
+
+    result: T | None
+    error: BaseException | None
+    elapsed: float
+
+    @property
+    def observed(self) -> tuple[str, Any]:
+        """As plain data to compare across implementations: ``("ok", result)`` or
+        ``("error", the exception's class name)``."""
+        if self.error is not None:
+            return "error", type(self.error).__name__
+        return "ok", self.result
 
 
-async def outcome(
-    call: Callable[[], Awaitable[T]], seconds: float = 20.0
-) -> tuple[T | None, BaseException | None, float]:
-    """(result, exception, elapsed seconds) of calling ``call`` and awaiting what it returns.
+Call = Union[Awaitable[T], Callable[[], Awaitable[T]]]
 
-    Errors raised by the call itself (input refused before any I/O) count like errors on await.
-    An await that outlasts ``seconds`` fails the test: every case must end on its own.
+
+async def outcome(call: Call[T], seconds: float = 20.0) -> Outcome[T]:
+    """Await ``call`` (an awaitable, or a function returning one) and say how it ended.
+
+    Errors raised by calling the function itself (input refused before any I/O) count like
+    errors on await. An await that outlasts ``seconds`` fails the test: every case must end on
+    its own.
     """
     started = time.monotonic()
     try:
@@ -78,13 +91,20 @@ async def outcome(
     except asyncio.TimeoutError as exc:
         if time.monotonic() - started >= seconds:
             raise AssertionError(f"no outcome within {seconds} s") from exc
-        return None, exc, time.monotonic() - started
+        return Outcome(None, exc, time.monotonic() - started)
     except Exception as exc:
-        return None, exc, time.monotonic() - started
-    return result, None, time.monotonic() - started
+        return Outcome(None, exc, time.monotonic() - started)
+    return Outcome(result, None, time.monotonic() - started)
 
 
-async def _invoke(call: Callable[[], Awaitable[T]]) -> T:
+async def observe(call: Call[Any], seconds: float = 20.0) -> tuple[str, Any]:
+    """``(await outcome(call, seconds)).observed``: ``("ok", value)`` or ``("error", class name)``."""
+    return (await outcome(call, seconds)).observed
+
+
+async def _invoke(call: Call[T]) -> T:
+    if inspect.isawaitable(call):
+        return await call
     return await call()
 
 
@@ -126,94 +146,46 @@ async def settle(futures: Sequence[Any], seconds: float = 5.0) -> list[Any]:
 
 @dataclass
 class Completed:
+    """A finished child interpreter: exit status, its output as text, and how long it ran (s)."""
+
     returncode: int
     stdout: str
     stderr: str
     elapsed: float
 
 
-async def run_python(
-    code: str, *, env: Mapping[str, str] | None = None, timeout: float = 30.0, args: Sequence[str] = ()
+def run_python(
+    code: str, *, timeout: float = 30.0, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
 ) -> Completed:
-    """Run ``code`` in a fresh interpreter (this venv), keeping the event loop free for servers."""
+    """Run ``code`` in a fresh interpreter (this one's executable) and wait for it to finish.
+
+    The child gets this process's environment without proxy variables or ``PYTHONWARNINGS``,
+    with ``PYTHONFAULTHANDLER=1``, then ``env`` on top. A child still running after ``timeout``
+    seconds is killed and the test fails (``AssertionError``).
+    """
     full_env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    full_env["PYTHONFAULTHANDLER"] = "1"
+    full_env.pop("PYTHONWARNINGS", None)
     if env:
         full_env.update(env)
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=full_env,
-    )
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
-        process.kill()
-        await process.wait()
+        process = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=full_env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
         raise AssertionError(f"subprocess did not finish within {timeout} s") from None
-    return Completed(
-        process.returncode if process.returncode is not None else -1,
-        stdout.decode(errors="replace"),
-        stderr.decode(errors="replace"),
-        time.monotonic() - started,
-    )
+    return Completed(process.returncode, process.stdout, process.stderr, time.monotonic() - started)
 
 
-class StreamServer:
-    """An asyncio server on loopback that tracks its connections, so ``close()`` ends every handler.
-
-    Subclasses answer connections in ``_serve``; a connection dropped by the client is not an error.
-    """
-
-    backlog = 100
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self: S) -> S:
-        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0, backlog=self.backlog)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        # Abort the connections rather than cancel their handlers, so every handler ends normally.
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            await self._serve(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
-            pass
-        except Exception as exc:
-            self._failed(exc)
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
-
-    def _failed(self, exc: Exception) -> None:
-        """A handler's own error: raised (asyncio reports it) unless a subclass records it."""
-        raise exc
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        raise NotImplementedError
-
-
-S = TypeVar("S", bound=StreamServer)
+async def async_run_python(
+    code: str, *, timeout: float = 30.0, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Completed:
+    """:func:`run_python` in a worker thread, so the test's event loop (and any server on it) runs on."""
+    return await asyncio.to_thread(run_python, code, timeout=timeout, env=env, args=args)

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from .helpers import StreamServer
-from .rawserver import LOOPBACK, parse_head
+from .loop import LOOPBACK
+from .raw import parse_head
+from .streams import StreamServer
 
 
 @dataclass

@@ -1,26 +1,27 @@
-"""Loopback servers that misbehave on purpose.
+"""Loopback servers that speak raw bytes, for servers that misbehave on purpose.
 
-Every server here speaks raw bytes over real sockets on 127.0.0.0/8, so a test can send exactly
-the malformed, truncated, stalled or reset exchange it is about and then inspect every byte the
-client wrote. Handlers run in their own threads and block freely; the client under test runs on
-its own runtime, so the test's event loop only awaits.
+A test can send exactly the malformed, truncated, stalled or reset exchange it is about and then
+inspect every byte the client wrote. :class:`RawServer` runs a blocking handler per connection
+in a thread of its own (:class:`Conn` reads requests and writes bytes), or a coroutine handler
+on its own event loop; either way the client under test runs on its own runtime, so the test's
+event loop only awaits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import socket
 import ssl
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, cast
 
-LOOPBACK = "127.0.0.1"
-# Linux routes the whole of 127.0.0.0/8 to the loopback interface: a second "host" for redirects.
-OTHER_HOST = "127.0.0.2"
+from .loop import LOOPBACK, LoopThread, ServerStats, abort_all, listening_socket
 
 HEAD_LIMIT = 1 << 20
 
@@ -223,14 +224,38 @@ class Conn:
 
 
 Handler = Callable[[Conn], None]
+"""A handler that blocks: it runs in a thread of its own with the connection as a :class:`Conn`."""
+
+StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+"""A coroutine handler: it runs on the server's event loop with the connection's asyncio streams."""
+
+RawHandler = Union[Handler, StreamHandler]
 
 
 class RawServer:
-    """A threaded TCP (optionally TLS) server on a loopback address running ``handler`` per connection."""
+    """A TCP server (optionally TLS) on a loopback address, running ``handler`` once per connection.
+
+    The handler is either blocking (``handler(conn)``, a :data:`Handler`, in a thread per
+    connection) or a coroutine function (``handler(reader, writer)``, a :data:`StreamHandler`,
+    on the server's own event loop thread). The server closes the connection when the handler
+    returns; a client that goes away while the handler reads or writes is not an error.
+
+    - ``url`` is the base URL without a trailing slash, as every server here has it
+      (``http://127.0.0.1:PORT``); ``url_for(path, host)`` appends a path (``host`` defaults to the
+      listening address).
+    - ``stats`` (:class:`ServerStats`) counts connections; ``connections`` and ``open_connections``
+      read it. A connection counts as open until its handler has returned.
+    - ``errors``: exceptions a handler raised (other than the client going away);
+      ``tls_errors``: failed handshakes; ``server_names``: the SNI names clients sent;
+      ``peer_certs``: client certificates seen. ``requests`` and ``received`` (every byte read)
+      are recorded by :class:`Conn` for blocking handlers.
+    - ``tls``: serve TLS with that server context; ``plain_too`` (blocking handlers only) also
+      answers plain HTTP on the same port, telling them apart by the first byte.
+    """
 
     def __init__(
         self,
-        handler: Handler,
+        handler: RawHandler,
         *,
         host: str = LOOPBACK,
         port: int = 0,
@@ -238,34 +263,44 @@ class RawServer:
         plain_too: bool = False,
         backlog: int = 1024,
     ) -> None:
-        """``plain_too``: with ``tls``, also answer plain HTTP on the same port (sniffing the first byte)."""
         self.handler = handler
         self.host = host
         self.tls = tls
         self.plain_too = plain_too
+        self.stats = ServerStats()
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.requests: list[Request] = []
         self.received = bytearray()
-        self.connections = 0
-        self.open_connections = 0
         self.errors: list[BaseException] = []
         self.tls_errors: list[BaseException] = []
         self.server_names: list[str | None] = []
         self.peer_certs: list[dict[str, Any] | None] = []
         self._socks: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((host, port))
-        self.listener.listen(backlog)
+        self._threads: set[threading.Thread] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop: LoopThread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._closed = False
+        self.listener = listening_socket(host, port, backlog)
         self.port: int = self.listener.getsockname()[1]
         if tls is not None:
             tls.sni_callback = self._record_sni
-        self._acceptor = threading.Thread(
-            target=self._accept_loop, name=f"raw-server-{self.port}", daemon=True
-        )
-        self._acceptor.start()
+        if inspect.iscoroutinefunction(handler):
+            if plain_too:
+                raise ValueError("plain_too needs a blocking handler")
+            self._loop = LoopThread(f"raw-server-{self.port}")
+            try:
+                self._loop.run(self._start_streams(handler))
+            except BaseException:
+                self._loop.stop()
+                self.listener.close()
+                raise
+        else:
+            self._acceptor = threading.Thread(
+                target=self._accept_loop, name=f"raw-server-{self.port}", daemon=True
+            )
+            self._acceptor.start()
 
     @property
     def scheme(self) -> str:
@@ -273,10 +308,21 @@ class RawServer:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}/"
+        """The base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def url_for(self, path: str, host: str | None = None) -> str:
         return f"{self.scheme}://{host or self.host}:{self.port}{path}"
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far."""
+        return self.stats.connections_accepted
+
+    @property
+    def open_connections(self) -> int:
+        """Connections whose handler has not returned yet."""
+        return self.stats.connections_open
 
     def _record_sni(self, _sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         with self.lock:
@@ -290,6 +336,12 @@ class RawServer:
         with self.lock:
             self.requests.append(request)
 
+    def _failed(self, exc: BaseException) -> None:
+        with self.lock:
+            self.errors.append(exc)
+
+    # blocking handlers: a thread per connection
+
     def _accept_loop(self) -> None:
         with contextlib.suppress(OSError):
             self.listener.settimeout(0.05)
@@ -300,12 +352,12 @@ class RawServer:
                 continue
             except OSError:
                 return
+            self.stats.connection_opened()
             with self.lock:
-                self.connections += 1
-                self.open_connections += 1
                 self._socks.add(sock)
             thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            self._threads.append(thread)
+            with self.lock:
+                self._threads.add(thread)
             thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
@@ -326,20 +378,21 @@ class RawServer:
                 conn.peer_cert = conn_sock.getpeercert() or None
                 with self.lock:
                     self.peer_certs.append(conn.peer_cert)
-            self.handler(conn)
+            assert not inspect.iscoroutinefunction(self.handler)
+            cast(Handler, self.handler)(conn)
         except (ClosedByPeer, TimeoutError):
             pass
         except BaseException as exc:
-            with self.lock:
-                self.errors.append(exc)
+            self._failed(exc)
         finally:
             for item in {sock, conn_sock}:
                 with contextlib.suppress(OSError):
                     item.close()
             with self.lock:
-                self.open_connections -= 1
                 self._socks.discard(sock)
                 self._socks.discard(conn_sock)
+                self._threads.discard(threading.current_thread())
+            self.stats.connection_closed()
 
     @staticmethod
     def _starts_with_tls(sock: socket.socket) -> bool:
@@ -350,8 +403,54 @@ class RawServer:
             return False
         return first == b"\x16"  # a TLS handshake record
 
+    # coroutine handlers: the server's event loop
+
+    async def _start_streams(self, handler: StreamHandler) -> None:
+        async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.stats.connection_opened()
+            self._writers.add(writer)
+            try:
+                peer_cert = writer.get_extra_info("peercert")
+                if self.tls is not None:
+                    with self.lock:
+                        self.peer_certs.append(peer_cert or None)
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                pass
+            except Exception as exc:
+                self._failed(exc)
+            finally:
+                self._writers.discard(writer)
+                writer.close()
+                try:
+                    await writer.wait_closed()
+                except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
+                    pass
+                self.stats.connection_closed()
+
+        self.listener.setblocking(False)
+        self._server = await asyncio.start_server(on_client, sock=self.listener, ssl=self.tls)
+
+    async def _stop_streams(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        await abort_all({writer.transport for writer in self._writers})
+
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.stopping.set()
+        if self._loop is not None:
+            try:
+                self._loop.run(self._stop_streams(), timeout=10.0)
+            finally:
+                self._loop.stop()
+            return
         with contextlib.suppress(OSError):
             self.listener.close()
         with self.lock:
@@ -360,7 +459,9 @@ class RawServer:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         self._acceptor.join(timeout=2)
-        for thread in self._threads:
+        with self.lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=2)
 
     def __enter__(self) -> RawServer:
@@ -371,6 +472,7 @@ class RawServer:
 
 
 StartServer = Callable[..., RawServer]
+"""The ``start_server`` fixture: ``start_server(handler, host=..., tls=..., plain_too=...)``."""
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -421,11 +523,49 @@ def silent(conn: Conn) -> None:
     conn.hold()
 
 
+def close_at_once(conn: Conn) -> None:
+    """Accept and end the connection (FIN) without sending a byte; then drain what the client sends."""
+    with contextlib.suppress(OSError):
+        conn.sock.shutdown(socket.SHUT_WR)
+    conn.hold()
+
+
+def reset_at_once(conn: Conn) -> None:
+    """Accept and reset the connection (RST) without sending a byte."""
+    conn.reset()
+
+
+def close_after_head(conn: Conn) -> None:
+    """Read the request, then close without answering."""
+    conn.read_request()
+
+
+async def read_head(reader: asyncio.StreamReader, timeout: float = 10.0) -> bytes:
+    """For coroutine handlers: read one request head, through the blank line; if the peer closes
+    first, what it sent until then (``b""`` if nothing)."""
+    try:
+        return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    except asyncio.IncompleteReadError as error:
+        return error.partial
+
+
+def refused_url(path: str = "/") -> str:
+    """A loopback URL whose port had a listener a moment ago and has none now (connection refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port = sock.getsockname()[1]
+    return f"http://{LOOPBACK}:{port}{path}"
+
+
 # --- blackhole ----------------------------------------------------------------------------------
 
 
 class Blackhole:
-    """A loopback port whose accept queue is full: new connections never complete (SYNs are dropped)."""
+    """A loopback port whose accept queue is full: new connections never complete (SYNs are dropped).
+
+    The constructor checks that a plain connect to it does hang, so a test that relies on a
+    connect timeout is not quietly testing something else.
+    """
 
     def __init__(self) -> None:
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -436,19 +576,38 @@ class Blackhole:
         for _ in range(4):
             filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect((LOOPBACK, self.port))
+            filler.connect_ex((LOOPBACK, self.port))
             self.fillers.append(filler)
         time.sleep(0.05)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.settimeout(0.3)
+        try:
+            probe.connect((LOOPBACK, self.port))
+        except TimeoutError:
+            pass
+        else:
+            self.close()
+            raise RuntimeError("the accept queue is not full: connecting did not hang")
+        finally:
+            probe.close()
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/"
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return f"http://{LOOPBACK}:{self.port}{path}"
 
     def close(self) -> None:
         for sock in [*self.fillers, self.listener]:
             with contextlib.suppress(OSError):
                 sock.close()
+
+    def __enter__(self) -> Blackhole:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # --- a redirecting application ------------------------------------------------------------------
