@@ -9,6 +9,8 @@ response, to stop the request body: that response is handed out whole.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -37,12 +39,16 @@ def cut(code: int | None, *, length: bool = True, end: str = "rst") -> Respond:
         elif end == "goaway":
             frames.append(conn.goaway(0, NO_ERROR))
         conn.send(*frames)
-        if end == "tcp-reset":
-            # After the client has read what was sent: a reset discards unread bytes.
-            time.sleep(0.3)
-            conn.conn.reset()
         if end in {"fin", "tcp-reset"}:
-            raise ClosedByPeer("the case closes the connection")
+            # After the client has read what was sent: a reset, or a close with unread bytes
+            # (which Linux turns into a reset), discards what the client has not read yet.
+            time.sleep(0.3)
+        if end == "tcp-reset":
+            conn.conn.reset()
+            raise ClosedByPeer("the case aborts the connection")
+        if end == "fin":
+            with contextlib.suppress(OSError):
+                conn.conn.sock.shutdown(socket.SHUT_WR)
         conn.drain(10)
 
     return respond
