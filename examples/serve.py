@@ -10,9 +10,10 @@ import sys
 import time
 
 import ferrofetch
+import ferrofetch.testing
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-with ferrofetch.LoopbackServer(port) as server:
+with ferrofetch.testing.LoopbackServer(port) as server:
     print(f"serving {server.url} (Ctrl-C to stop)", flush=True)
     try:
         while True:

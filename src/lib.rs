@@ -27,6 +27,8 @@ mod _core {
     #[pymodule_export]
     use py::response::{json_text, Response};
     #[pymodule_export]
+    use py::router::_install_router;
+    #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]
     use py::stream::StreamResponse;

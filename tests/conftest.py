@@ -21,7 +21,7 @@ from tests.servers import (
 )
 
 if TYPE_CHECKING:
-    import ferrofetch
+    import ferrofetch.testing
 
 
 @pytest.fixture
@@ -120,11 +120,11 @@ async def proxy() -> AsyncIterator[RecordingProxy]:
 
 
 @pytest.fixture(scope="session")
-def loopback_server() -> Iterator[ferrofetch.LoopbackServer]:
+def loopback_server() -> Iterator[ferrofetch.testing.LoopbackServer]:
     """ferrofetch's own fast HTTP/1.1 server, for volume."""
-    import ferrofetch
+    import ferrofetch.testing
 
-    server = ferrofetch.LoopbackServer()
+    server = ferrofetch.testing.LoopbackServer()
     try:
         yield server
     finally:

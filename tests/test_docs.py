@@ -4,6 +4,7 @@ written, against a loopback server standing in for ``http://127.0.0.1:8080``."""
 from __future__ import annotations
 
 import ferrofetch
+import ferrofetch.testing
 import pytest
 
 from tests.docs_blocks import PLACEHOLDER, Block, all_blocks
@@ -33,7 +34,7 @@ def test_the_readme_and_every_docs_page_have_python_examples() -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.name for block in BLOCKS])
-def test_block_runs(block: Block, loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_block_runs(block: Block, loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     code = block.code.replace(PLACEHOLDER, loopback_server.url.rstrip("/"))
     process = run_python(RUNNER, timeout=45, args=(code, block.name))
     assert process.returncode == 0, (

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import ferrofetch
+import ferrofetch.testing
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -34,11 +35,11 @@ def run_example(name: str, *args: str, base_url: str, source: str | None = None)
 
 
 def test_every_example_is_tested() -> None:
-    tested = {"guide.py", "crawler.py", "migrating_from_aiohttp.py", "serve.py"}
+    tested = {"guide.py", "crawler.py", "migrating_from_aiohttp.py", "serve.py", "testing_kit.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
-def test_guide(loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_guide(loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     base = loopback_server.url.rstrip("/")
     out = run_example("guide.py", base_url=base)
     assert f"URL: {base}/bytes/10, Response: xxxxxxxxxx" in out
@@ -46,7 +47,7 @@ def test_guide(loopback_server: ferrofetch.LoopbackServer) -> None:
     assert out.count("URL: ") == 3
 
 
-def test_crawler(loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_crawler(loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     out = run_example("crawler.py", loopback_server.url, "1000", base_url="http://127.0.0.1:1/")
     lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
     # Of 1000 URLs: every 100th a 404, every 250th (not also a 100th) refused, the rest 200.
@@ -61,7 +62,7 @@ def test_crawler(loopback_server: ferrofetch.LoopbackServer) -> None:
 
 
 def test_migrating_from_aiohttp_prints_what_aiohttp_prints(
-    loopback_server: ferrofetch.LoopbackServer,
+    loopback_server: ferrofetch.testing.LoopbackServer,
 ) -> None:
     with_ferrofetch = run_example("migrating_from_aiohttp.py", base_url=loopback_server.url)
     with_aiohttp = run_example("migrating_from_aiohttp.py", "aiohttp", base_url=loopback_server.url)
@@ -93,6 +94,18 @@ async def test_serve_answers_until_interrupted() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_testing_kit_answers_every_request_without_a_network() -> None:
+    out = run_example("testing_kit.py", base_url="http://127.0.0.1:1/")
+    assert out.splitlines() == [
+        "ferrofetch: v1.2.0",
+        "old-name: v1.2.0",
+        "flaky: v0.9.0",
+        "offline: None",
+        "flaky was asked 2 times",
+        "6 requests, none sent to the network",
+    ]
 
 
 @pytest.mark.parametrize("name", ["guide.py", "crawler.py", "migrating_from_aiohttp.py"])

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import ferrofetch
+import ferrofetch.testing
 import pytest
 
 from tests.servers import (
@@ -281,7 +282,7 @@ async def test_batch_options_apply_to_every_request(http_server: HttpServer) -> 
 VOLUME = 100_000
 
 
-async def test_one_hundred_thousand_urls(loopback_server: ferrofetch.LoopbackServer) -> None:
+async def test_one_hundred_thousand_urls(loopback_server: ferrofetch.testing.LoopbackServer) -> None:
     base = loopback_server.url.rstrip("/")
     before = loopback_server.requests_served
     # A distinct query per URL (the server ignores it) makes order checkable.

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import ferrofetch
+import ferrofetch.testing
 import pytest
 import trio
 
@@ -158,7 +159,7 @@ CALLS: dict[str, Callable[[str], Awaitable[Any]]] = {
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_under_trio_a_clear_error_not_a_hang(
-    call: Callable[[str], Awaitable[Any]], loopback_server: ferrofetch.LoopbackServer
+    call: Callable[[str], Awaitable[Any]], loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     async def main() -> None:
         with trio.fail_after(10):  # a hang fails here, not at pytest's timeout
@@ -180,7 +181,7 @@ MADE_OUTSIDE_A_LOOP: dict[str, Callable[[str], ferrofetch.Pending[Any]]] = {
 
 @pytest.mark.parametrize("make", MADE_OUTSIDE_A_LOOP.values(), ids=MADE_OUTSIDE_A_LOOP.keys())
 def test_driven_with_no_running_loop_a_clear_error(
-    make: Callable[[str], ferrofetch.Pending[Any]], loopback_server: ferrofetch.LoopbackServer
+    make: Callable[[str], ferrofetch.Pending[Any]], loopback_server: ferrofetch.testing.LoopbackServer
 ) -> None:
     pending = make(loopback_server.url)
     with pytest.raises(RuntimeError, match="event loop"):
@@ -194,7 +195,9 @@ async def _awaited(pending: ferrofetch.Pending[Any]) -> Any:
     return await pending
 
 
-def test_a_streamed_body_with_no_running_loop_is_refused(loopback_server: ferrofetch.LoopbackServer) -> None:
+def test_a_streamed_body_with_no_running_loop_is_refused(
+    loopback_server: ferrofetch.testing.LoopbackServer,
+) -> None:
     pending = ferrofetch.fetch(loopback_server.url, method="POST", data=upload())
     with pytest.raises(RuntimeError, match="event loop"):
         pending.send(None)

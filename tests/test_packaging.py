@@ -34,6 +34,7 @@ pytestmark = pytest.mark.timeout(900)
 SMOKE = """
 import asyncio, importlib.metadata, pathlib, sys
 import ferrofetch
+import ferrofetch.testing
 
 here = pathlib.Path(ferrofetch.__file__).resolve()
 assert "site-packages" in here.parts, here
@@ -50,7 +51,7 @@ assert any(f.endswith("LICENSE") for f in files), files
 
 
 async def main():
-    with ferrofetch.LoopbackServer() as server:
+    with ferrofetch.testing.LoopbackServer() as server:
         response = await ferrofetch.fetch(server.url + "/bytes/1000", timeout=10)
         assert response.status == 200 and len(response.content) == 1000
         urls = [f"{server.url}/bytes/{n}" for n in range(1, 101)]

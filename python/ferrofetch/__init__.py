@@ -13,12 +13,11 @@ from __future__ import annotations
 import atexit as _atexit
 import os as _os
 
-from . import _core
+from . import _core, payload
 from ._api import fetch, fetch_all
 from ._core import (
     DEFAULT_MAX_BODY_SIZE,
     Client,
-    LoopbackServer,
     Pending,
     Response,
     StreamResponse,
@@ -56,14 +55,37 @@ from .exceptions import (
     ServerTimeoutError,
     SocketTimeoutError,
     TooManyRedirects,
+    UploadAbortedError,
 )
 from .formdata import FormData
 from .http_version import HttpVersion, HttpVersion10, HttpVersion11
+from .payload import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    streamer,
+)
 from .request_info import RequestInfo
 from .response import ClientResponse
 from .session import ClientSession, request
 from .streams import EofStream, StreamReader
 from .timeouts import ClientTimeout
+from .tracing import (
+    TraceConfig,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+)
+from .upload_tracker import UploadTracker
 
 __version__ = _core.__version__
 
@@ -74,9 +96,13 @@ _atexit.register(_core._shutdown)
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "AsyncIterablePayload",
     "BaseConnector",
     "BasicAuth",
     "BodyTooLargeError",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "Client",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -103,12 +129,14 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
-    "LoopbackServer",
+    "JsonPayload",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "Pending",
     "RedirectClientError",
     "RequestInfo",
@@ -119,12 +147,25 @@ __all__ = [
     "SocketTimeoutError",
     "StreamReader",
     "StreamResponse",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "UploadAbortedError",
+    "UploadTracker",
     "configure",
     "encode_basic_auth",
     "fetch",
     "fetch_all",
+    "get_payload",
+    "payload",
     "request",
     "runtime_info",
+    "streamer",
 ]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 import ferrofetch
+import ferrofetch.testing
 
 PROGRESS_WIDTH = 40
 
@@ -63,7 +64,7 @@ async def _with_aiohttp(urls: Sequence[str], concurrency: int) -> float | None:
 
 
 async def demo(count: int, concurrency: int, size: int, compare: bool) -> None:
-    with ferrofetch.LoopbackServer() as server:
+    with ferrofetch.testing.LoopbackServer() as server:
         urls = [f"{server.url}/bytes/{size}?n={i}" for i in range(count)]
         info = ferrofetch.runtime_info()
         print(f"ferrofetch {ferrofetch.__version__}: {count:,} URLs from {server.url} ({size} B bodies)")

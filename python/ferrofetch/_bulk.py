@@ -51,7 +51,7 @@ async def fetch_all(session: ClientSession, urls: Iterable[StrOrURL], options: d
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     return_exceptions = bool(options.get("return_exceptions", False))
-    body = await request_body(options.pop("data", None), options.pop("json", None), session.json_serialize)
+    body = await request_body(options.pop("data", None), options.pop("json", None), session._json_encoder)
     options["timeout"] = seconds_or_none(timeout.total)
 
     base = merge_headers(session.headers, request_headers)

@@ -7,7 +7,7 @@ Cancelling it aborts the request and closes its connection.
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Literal, TypeVar, final, overload
 
 from multidict import CIMultiDictProxy
@@ -250,6 +250,14 @@ def fetch_all(
 ) -> Pending[list[Response | BaseException]]: ...
 def _after_fork_in_child() -> None: ...
 def _shutdown() -> None: ...
+def _install_router(
+    router: Callable[
+        [str, str, list[tuple[str, str]], bytes],
+        Awaitable[tuple[int, str | None, list[tuple[str, str]], bytes] | None],
+    ]
+    | None,
+    /,
+) -> None: ...
 
 @final
 class LoopbackServer:

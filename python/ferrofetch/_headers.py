@@ -120,6 +120,11 @@ def hop_headers(
             sent[CONTENT_TYPE] = body.content_type
         if body.stream is None:
             sent.setdefault(CONTENT_LENGTH, str(len(body.content)))
+        elif body.length is not None and "chunked" not in sent.get("Transfer-Encoding", ""):
+            sent.setdefault(CONTENT_LENGTH, str(body.length))
+        for name, value in body.headers:
+            if name not in sent and name.lower() not in skip:
+                sent[name] = value
     elif method not in _BODYLESS_METHODS:
         sent.setdefault(CONTENT_LENGTH, "0")
     if method in _FORM_METHODS and CONTENT_TYPE not in sent and _CONTENT_TYPE_FOLDED not in skip:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core
-from ._body import Body, compress_body, request_body
+from ._body import Body, as_chunked, compress_body, request_body, tracked
 from ._headers import (
     AUTHORIZATION,
     SET_COOKIE,
@@ -39,6 +40,7 @@ from .exceptions import (
 )
 from .response import ClientResponse
 from .timeouts import UNSET, Deadline, request_timeout
+from .upload_tracker import UploadTracker, tracks_uploads
 
 if TYPE_CHECKING:
     from .session import ClientSession, RaiseForStatus
@@ -52,6 +54,7 @@ _TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 _UNSUPPORTED = ("fingerprint", "server_hostname", "proxy_headers", "middlewares")
 
 
+@tracks_uploads
 async def send_request(
     session: ClientSession,
     method: str,
@@ -67,7 +70,7 @@ async def send_request(
     allow_redirects: bool = True,
     max_redirects: int = 10,
     compress: Union[str, bool, None] = None,
-    chunked: Optional[bool] = None,
+    chunked: Union[bool, int, None] = None,
     expect100: bool = False,
     raise_for_status: Optional[RaiseForStatus] = None,
     read_until_eof: bool = True,
@@ -87,6 +90,7 @@ async def send_request(
     max_field_size: Optional[int] = None,
     max_headers: Optional[int] = None,
     middlewares: Any = None,
+    upload_tracker: Optional[UploadTracker] = None,
 ) -> ClientResponse:
     """``session.request(method, str_or_url, ...)``: the response, after any redirects."""
     if session.closed:
@@ -109,9 +113,13 @@ async def send_request(
     if data is None and json is None:
         body = None
     else:
-        body = await request_body(data, json, session.json_serialize)
+        body = await request_body(data, json, session._json_encoder)
 
     all_headers = merge_headers(session.headers, headers)
+    if not read_until_eof:
+        raise NotImplementedError("read_until_eof=False is not supported by ferrofetch")
+    if expect100:
+        all_headers["Expect"] = "100-continue"
     try:
         url = session._build_url(str_or_url)
     except (ValueError, TypeError) as e:
@@ -129,6 +137,17 @@ async def send_request(
         encoding = "deflate" if compress is True else compress
         body = Body(compress_body(await body.collected(), encoding), body.content_type)
         all_headers["Content-Encoding"] = encoding
+    if not isinstance(chunked, bool) and chunked is not None:
+        warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+    if chunked:
+        if "chunked" in all_headers.get("Transfer-Encoding", "").lower():
+            raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+        if "Content-Length" in all_headers:
+            raise ValueError("chunked can not be set if Content-Length header is set")
+        body = as_chunked(body)
+
+    if upload_tracker is not None:
+        body = tracked(body, upload_tracker)
 
     real_timeout = session.timeout if timeout is UNSET else request_timeout(timeout, session.timeout)
     deadline = Deadline(real_timeout.total)
@@ -144,6 +163,8 @@ async def send_request(
     resp: Optional[ClientResponse] = None
     try:
         while True:
+            if upload_tracker is not None:
+                upload_tracker._attempt_started(has_body=hop.body is not None)
             resp = await _send_hop(session, hop, client, deadline, skip, force_close, history)
             # Checked in the core first, so headers are only converted for Python when needed.
             if resp._stream.has_header("set-cookie"):
@@ -200,9 +221,10 @@ async def _send_hop(
     if not hop.decompress:
         options["decompress"] = False
     if hop.body is not None and hop.body.stream is not None:
-        if hop.body.streamed:
+        if hop.body.streamed and not hop.body.replayable:
             raise ClientPayloadError(
-                f"a streamed request body cannot be sent again (a redirect to {request_url} asked for it)"
+                "Cannot follow redirect with a consumed request body: a streamed body cannot be "
+                f"sent again (the redirect to {request_url} asked for it)"
             )
         hop.body.streamed = True
         options["data"] = hop.body.stream

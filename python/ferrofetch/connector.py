@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import ssl as ssl_module
 import tempfile
+import warnings
 from collections.abc import Generator
 from typing import Any, Optional, Union
 
@@ -84,6 +86,12 @@ class BaseConnector:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    async def __aenter__(self) -> BaseConnector:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> _Noop:
         """Close every pool; requests still in flight fail with ``ClientConnectionError``."""
@@ -173,8 +181,15 @@ class TCPConnector(BaseConnector):
     Honoured: ``limit`` (default 100; 0 = no limit), ``limit_per_host``, ``force_close``,
     ``keepalive_timeout``, ``ssl`` (see the module docs) and the deprecated ``verify_ssl`` /
     ``ssl_context``. ``http2`` (not in aiohttp) is the native client's: ``True`` offers HTTP/2
-    over TLS, ``False`` keeps HTTP/1.1. DNS caching, address family and happy-eyeballs tuning
-    are the native resolver's business and their arguments are accepted and ignored.
+    over TLS, ``False`` keeps HTTP/1.1.
+
+    Names are resolved by the system resolver (``getaddrinfo``, in the native client's threads)
+    for every new connection, with no cache of ferrofetch's own: ``use_dns_cache``,
+    ``ttl_dns_cache`` and :meth:`clear_dns_cache` have nothing to act on. Happy-eyeballs tuning
+    (``happy_eyeballs_delay``, ``interleave``), ``enable_cleanup_closed``,
+    ``timeout_ceil_threshold`` and ``ssl_shutdown_timeout`` change neither where a request goes
+    nor what it sends, and are accepted without effect. A ``resolver`` of one's own, an address
+    ``family`` other than ``0``, ``fingerprint`` and ``local_addr`` raise ``NotImplementedError``.
     """
 
     def __init__(
@@ -199,7 +214,26 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: Optional[float] = 0.25,
         interleave: Optional[int] = None,
         http2: Union[bool, str] = True,
+        ssl_shutdown_timeout: Any = UNSET,
+        socket_factory: Any = None,
     ) -> None:
+        if ssl_shutdown_timeout is not UNSET:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if resolver is not None:
+            # The native client resolves names in its own threads, which never call into
+            # Python; an AbstractResolver cannot be consulted, and must not be silently skipped.
+            raise NotImplementedError(
+                "TCPConnector(resolver=...) is not supported by ferrofetch: names are resolved "
+                "by the system resolver"
+            )
+        if family not in (0, socket.AF_UNSPEC):
+            raise NotImplementedError("TCPConnector(family=...) is not supported by ferrofetch")
+        if socket_factory is not None:
+            raise NotImplementedError("TCPConnector(socket_factory=...) is not supported by ferrofetch")
         super().__init__(
             keepalive_timeout=keepalive_timeout,
             force_close=force_close,
@@ -219,3 +253,19 @@ class TCPConnector(BaseConnector):
             )
         self._ssl = ssl
         self._http2 = http2
+
+    @property
+    def family(self) -> int:
+        """The address family of connections: always ``0`` (any; IPv4 or IPv6)."""
+        return 0
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """False: names are resolved for each new connection, without a cache."""
+        return False
+
+    def clear_dns_cache(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Nothing to clear (there is no DNS cache); the arguments are checked as aiohttp does:
+        ``host`` and ``port`` together or neither, else ``ValueError``."""
+        if (host is None) != (port is None):
+            raise ValueError("either both host and port or none of them are allowed")

@@ -12,6 +12,7 @@ import abc
 import calendar
 import ipaddress
 import json
+import logging
 import os
 import pathlib
 import re
@@ -22,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 
 from yarl import URL
 
-__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar", "cookie_header"]
+__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar", "cookie_header", "request_cookies"]
 
 LooseCookies = Union[
     Mapping[str, Union[str, "Morsel[str]"]],
@@ -32,6 +33,23 @@ LooseCookies = Union[
 ClearCookiePredicate = Callable[["Morsel[str]"], bool]
 
 _ENCODER = SimpleCookie()
+_LOG = logging.getLogger("ferrofetch")
+
+# Bounds on what servers can make the jar keep, aiohttp 3.14's (which are Firefox's): once a
+# domain holds MAX_PER_DOMAIN cookies, the least recently used (non-Secure first) are evicted
+# down to QUOTA_PER_DOMAIN; the whole jar likewise between MAX_TOTAL and QUOTA_TOTAL. At most
+# MAX_PER_RESPONSE cookies are taken from one response.
+MAX_PER_DOMAIN = 180
+QUOTA_PER_DOMAIN = 150
+MAX_TOTAL = 3300
+QUOTA_TOTAL = 3000
+MAX_PER_RESPONSE = 50
+# What one request sends at most (aiohttp's): the most specific cookies are kept.
+MAX_PER_REQUEST = 150
+MAX_HEADER_LENGTH = 8190
+_HEADER_PREFIX_LENGTH = len("Cookie: ")
+# RFC 6265 4.1.1 cookie-name (a token), as aiohttp accepts it.
+_COOKIE_NAME = re.compile(r"^[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]+$")
 # "No response URL": cookies stored without one are shared by every host.
 _NO_URL = URL()
 
@@ -119,17 +137,24 @@ def _unquote(value: str) -> str:
 
 def parse_set_cookie_headers(headers: Iterable[str]) -> list[tuple[str, Morsel[str]]]:
     """``Set-Cookie`` values as ``(name, morsel)`` pairs (RFC 6265 5.2: the first ``name=value``
-    is the cookie, whatever its name, then its attributes); values without a name are skipped."""
+    is the cookie, whatever its name, ``path`` or ``secure`` included, then its attributes).
+
+    Values without a name are skipped; a name that is not a token is skipped with a warning on
+    the ``ferrofetch`` logger (as aiohttp does on its own); only the first
+    :data:`MAX_PER_RESPONSE` cookies are taken."""
     cookies: list[tuple[str, Morsel[str]]] = []
     for header in headers:
+        if len(cookies) >= MAX_PER_RESPONSE:
+            break
         pair, *attributes = header.split(";")
         name, eq, raw = pair.partition("=")
         name, raw = name.strip(), raw.strip()
-        if not eq or not name or any(c in name for c in ' \t\r\n,"='):
+        if not eq or not name:
             continue
-        morsel: Morsel[str] = Morsel()
-        # Bypasses Morsel.set's name check, which refuses names such as "secure" or "path".
-        morsel.__setstate__({"key": name, "value": _unquote(raw), "coded_value": raw})  # type: ignore[attr-defined]
+        if not _COOKIE_NAME.match(name):
+            _LOG.warning("Can not load cookies: Illegal cookie name %r", name)
+            continue
+        morsel = _morsel(name, _unquote(raw), raw)
         for attribute in attributes:
             key, _, value = attribute.partition("=")
             key = key.strip().lower()
@@ -139,6 +164,14 @@ def parse_set_cookie_headers(headers: Iterable[str]) -> list[tuple[str, Morsel[s
                 morsel[key] = value.strip()
         cookies.append((name, morsel))
     return cookies
+
+
+def _morsel(name: str, value: str, coded_value: str) -> Morsel[str]:
+    morsel: Morsel[str] = Morsel()
+    # Bypasses Morsel.set's name check, which refuses names such as "secure" or "path": servers
+    # send them, aiohttp stores and returns them.
+    morsel.__setstate__({"key": name, "value": value, "coded_value": coded_value})  # type: ignore[attr-defined]
+    return morsel
 
 
 def _pairs(cookies: LooseCookies) -> Iterable[tuple[str, Any]]:
@@ -186,12 +219,14 @@ class AbstractCookieJar(abc.ABC):
 
 
 class _Stored:
-    __slots__ = ("expires", "host_only", "morsel")
+    __slots__ = ("expires", "host_only", "morsel", "used")
 
     def __init__(self, morsel: Morsel[str], host_only: bool, expires: Optional[float]) -> None:
         self.morsel = morsel
         self.host_only = host_only
         self.expires = expires
+        # When the cookie was last stored or sent (a counter): eviction takes the lowest first.
+        self.used = 0
 
 
 _Key = tuple[str, str, str]  # (domain, path, name); domain "" = shared by every host
@@ -223,6 +258,13 @@ class CookieJar(AbstractCookieJar):
             origins = treat_as_secure_origin
         self._secure_origins = frozenset(URL(o).origin() for o in origins)
         self._store: dict[_Key, _Stored] = {}
+        self._clock = 0
+        # A request's own cookies= are sent whatever their number (aiohttp's rule).
+        self._limited = True
+
+    def _touch(self, stored: _Stored) -> None:
+        self._clock += 1
+        stored.used = self._clock
 
     @property
     def unsafe(self) -> bool:
@@ -312,7 +354,45 @@ class CookieJar(AbstractCookieJar):
         if expires is not None and expires <= now:
             self._store.pop(key, None)  # an expiry in the past deletes the cookie
             return
-        self._store[key] = _Stored(morsel, host_only, expires)
+        if key not in self._store and self._limited and not self._make_room(domain, bool(morsel["secure"])):
+            _LOG.debug("Dropped cookie %r for %s: its domain is full of Secure cookies", morsel.key, domain)
+            return
+        stored = self._store[key] = _Stored(morsel, host_only, expires)
+        self._touch(stored)
+
+    def _make_room(self, domain: str, secure: bool) -> bool:
+        # Like Firefox's AddCookie/FindStaleCookies (and aiohttp): expired first, then the least
+        # recently used non-Secure cookies; Secure ones only make room for another Secure one.
+        """Evict for a new cookie of ``domain``; False when it must be dropped instead (its
+        domain is full of Secure cookies and it is not Secure itself)."""
+        if sum(1 for key in self._store if key[0] == domain) >= MAX_PER_DOMAIN:
+            self._expire()
+            in_domain = [(s.used, k) for k, s in self._store.items() if k[0] == domain]
+            excess = len(in_domain) - QUOTA_PER_DOMAIN + 1
+            if excess <= 0:
+                return True
+            candidates = [c for c in in_domain if not self._store[c[1]].morsel["secure"]]
+            if not candidates:
+                if len(in_domain) < MAX_PER_DOMAIN:
+                    return True
+                if not secure:
+                    return False
+                candidates = in_domain
+            candidates.sort()  # least recently used first, then by (domain, path, name)
+            for _, key in candidates[:excess]:
+                del self._store[key]
+            _LOG.debug(
+                "Evicted %d cookie(s) of %s over the %d-cookie domain limit", excess, domain, MAX_PER_DOMAIN
+            )
+        elif len(self._store) >= MAX_TOTAL:
+            self._expire()
+            excess = len(self._store) - QUOTA_TOTAL
+            if excess > 0:
+                oldest = sorted(self._store.items(), key=lambda item: item[1].used)[:excess]
+                for key, _ in oldest:
+                    del self._store[key]
+                _LOG.debug("Evicted %d cookie(s) over the %d-cookie total limit", excess, MAX_TOTAL)
+        return True
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         if not headers or (not self._unsafe and _is_ip_address(response_url.raw_host)):
@@ -337,7 +417,7 @@ class CookieJar(AbstractCookieJar):
                 pass
         ip_host = _is_ip_address(host)
         path = request_url.path or "/"
-        matches: list[tuple[int, int, Morsel[str]]] = []
+        matches: list[tuple[int, int, _Stored]] = []
         for (domain, cookie_path, _), stored in self._store.items():
             if domain:
                 if ip_host and not self._unsafe:
@@ -351,24 +431,31 @@ class CookieJar(AbstractCookieJar):
                 continue
             if stored.morsel["secure"] and not secure:
                 continue
-            matches.append((len(domain), len(cookie_path), stored.morsel))
+            matches.append((len(domain), len(cookie_path), stored))
         # Less specific first; a more specific cookie of the same name replaces it.
         matches.sort(key=lambda m: (m[0], m[1]))
-        for _, _, morsel in matches:
-            selected.pop(morsel.key, None)
-            dict.__setitem__(selected, morsel.key, self._for_sending(morsel))
+        chosen: dict[str, tuple[_Stored, Morsel[str]]] = {}
+        for _, _, stored in matches:
+            chosen.pop(stored.morsel.key, None)
+            chosen[stored.morsel.key] = (stored, self._for_sending(stored.morsel))
+        admitted = list(chosen.values())
+        if self._limited:
+            admitted = _within_header_limits(admitted)
+        # Cookies sent together share one use, as in aiohttp and Firefox.
+        self._clock += 1
+        for stored, morsel in admitted:
+            stored.used = self._clock
+            dict.__setitem__(selected, morsel.key, morsel)
         return selected
 
     def _for_sending(self, morsel: Morsel[str]) -> Morsel[str]:
-        out: Morsel[str] = Morsel()
         if not self._quote_cookie:
             coded = morsel.value
         elif morsel.coded_value.startswith('"'):
             coded = morsel.coded_value
         else:
             coded = _ENCODER.value_encode(morsel.value)[1]
-        out.set(morsel.key, morsel.value, coded)
-        return out
+        return _morsel(morsel.key, morsel.value, coded)
 
     def save(self, file_path: Union[str, os.PathLike[str]]) -> None:
         """Write the cookies to ``file_path`` as JSON (readable by :meth:`load`), mode 0600."""
@@ -394,8 +481,7 @@ class CookieJar(AbstractCookieJar):
         records = json.loads(pathlib.Path(file_path).read_text(encoding="utf-8"))
         store: dict[_Key, _Stored] = {}
         for record in records:
-            morsel: Morsel[str] = Morsel()
-            morsel.set(record["name"], record["value"], record["coded_value"])
+            morsel = _morsel(record["name"], record["value"], record["coded_value"])
             for attribute, value in record["attributes"].items():
                 morsel[attribute] = value
             expires = record["expires_at"]
@@ -403,6 +489,29 @@ class CookieJar(AbstractCookieJar):
             store[key] = _Stored(morsel, bool(record["host_only"]), expires)
         self._store = store
         self._expire()
+
+
+def _within_header_limits(
+    chosen: list[tuple[_Stored, Morsel[str]]],
+) -> list[tuple[_Stored, Morsel[str]]]:
+    """``chosen`` (least specific first) cut to :data:`MAX_PER_REQUEST` cookies and a ``Cookie``
+    header of :data:`MAX_HEADER_LENGTH` bytes, the most specific admitted first."""
+    lengths = [len(f"{m.key}={m.coded_value}".encode("utf-8", "surrogatepass")) for _, m in chosen]
+    total = _HEADER_PREFIX_LENGTH - 2 + sum(lengths) + 2 * len(chosen)
+    if len(chosen) <= MAX_PER_REQUEST and total <= MAX_HEADER_LENGTH:
+        return chosen
+    admitted: list[tuple[_Stored, Morsel[str]]] = []
+    length = _HEADER_PREFIX_LENGTH - 2
+    for entry, size in zip(reversed(chosen), reversed(lengths)):
+        if len(admitted) >= MAX_PER_REQUEST:
+            break
+        if length + 2 + size > MAX_HEADER_LENGTH:
+            continue
+        length += 2 + size
+        admitted.append(entry)
+    _LOG.debug("Omitted %d cookie(s) over the per-request limits", len(chosen) - len(admitted))
+    admitted.reverse()
+    return admitted
 
 
 class DummyCookieJar(AbstractCookieJar):
@@ -433,6 +542,16 @@ class DummyCookieJar(AbstractCookieJar):
         return SimpleCookie()
 
 
+def request_cookies(cookies: LooseCookies, url: URL, jar: AbstractCookieJar) -> BaseCookie[str]:
+    """A request's own ``cookies=`` as sent to ``url``: the session ``jar``'s rules (``unsafe``,
+    ``quote_cookie``, trusted origins), without its bounds."""
+    origins = getattr(jar, "treat_as_secure_origin", None)
+    once = CookieJar(unsafe=jar.unsafe, quote_cookie=jar.quote_cookie, treat_as_secure_origin=origins or None)
+    once._limited = False
+    once.update_cookies(cookies)
+    return once.filter_cookies(url)
+
+
 def cookie_header(existing: Optional[str], cookies: BaseCookie[str]) -> Optional[str]:
     """The ``Cookie`` header for ``cookies`` merged into an ``existing`` one (those win on names)."""
     if not cookies:
@@ -443,5 +562,7 @@ def cookie_header(existing: Optional[str], cookies: BaseCookie[str]) -> Optional
         if name and eq:
             merged[name] = value
     for name, morsel in cookies.items():
-        merged[name] = morsel.coded_value
+        # A morsel's own name is the one sent, as aiohttp's request does (a jar may file a
+        # morsel under another key: update_cookies({"alias": morsel})).
+        merged[morsel.key or name] = morsel.coded_value
     return "; ".join(f"{name}={value}" for name, value in merged.items())

@@ -43,6 +43,7 @@ __all__ = [
     "ServerTimeoutError",
     "SocketTimeoutError",
     "TooManyRedirects",
+    "UploadAbortedError",
 ]
 
 
@@ -97,6 +98,13 @@ class ClientConnectorError(ClientOSError):
     @property
     def ssl(self) -> bool:
         return bool(self.url and self.url.startswith("https:"))
+
+    def __str__(self) -> str:
+        # aiohttp's shape, which its users match on, with the native client's reason inside.
+        if self.host is None:
+            return self.message
+        reason = self.message.removeprefix("cannot connect to host: ")
+        return f"Cannot connect to host {self.host}:{self.port} ssl:default [{reason}]"
 
 
 class ClientConnectorDNSError(ClientConnectorError):
@@ -197,14 +205,22 @@ class BodyTooLargeError(ClientPayloadError):
     """The decoded body grew past ``max_body_size``; the rest was not read."""
 
 
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent (``UploadTracker.upload_complete``)."""
+
+
 class InvalidURL(ClientError, ValueError):
     """The URL cannot be requested (unparsable, no host, or a scheme other than http/https)."""
 
     def __init__(self, url: Any = None, description: str | None = None) -> None:
         text = str(url) if url is not None else None
-        message = f"invalid URL {text!r}" + (f": {description}" if description else "")
+        # aiohttp's shape, which its users match on: the URL itself first, then " - " and why.
+        message = (text or "") + (f" - {description}" if description else "")
         super().__init__(message, url=text)
         self.description = description
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self}>"
 
 
 class InvalidUrlClientError(InvalidURL):

@@ -2,22 +2,26 @@
 
 A form becomes multipart as soon as one field is a file (an ``io`` object, bytes, or a field given
 a ``filename`` or ``content_type``); otherwise it is ``application/x-www-form-urlencoded``. The
-body is built once, in memory, the first time the form is sent (files are read then), and reused
-for redirects and later sends.
+body is built once, the first time the form is sent, and reused for redirects and later sends;
+files on disk are not read then but streamed from a worker thread as the body goes out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import mimetypes
 import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 from urllib.parse import quote, urlencode
 
 from multidict import MultiDict, MultiDictProxy
+
+from ._files import FileSource, Segments, on_disk
+from .payload import BytesPayload, IOBasePayload, Payload, TextIOPayload, charset_of
 
 __all__ = ["FormData"]
 
@@ -46,6 +50,22 @@ def _file_name(value: Any, default: Optional[str]) -> Optional[str]:
     return default
 
 
+class _TextFile:
+    """A text file in a form: read whole and encoded in the form's charset."""
+
+    __slots__ = ("charset", "file")
+
+    def __init__(self, file: io.TextIOBase, charset: str) -> None:
+        self.file = file
+        self.charset = charset
+
+
+def _read_whole(part: Any) -> bytes:
+    if isinstance(part, _TextFile):
+        return str(part.file.read()).encode(part.charset)
+    return bytes(part.read())
+
+
 class _Field:
     __slots__ = ("content_type", "filename", "name", "value")
 
@@ -72,6 +92,7 @@ class FormData:
         self._quote_fields = quote_fields
         self._charset = charset
         self._encoded: Optional[tuple[bytes, str]] = None
+        self._streamed: Optional[tuple[Segments, str]] = None
         if isinstance(fields, dict):
             fields = list(fields.items())
         elif not isinstance(fields, (list, tuple)):
@@ -92,13 +113,17 @@ class FormData:
         content_transfer_encoding: Optional[str] = None,
     ) -> None:
         """Add one field. Files (``io`` objects, bytes) make the form multipart."""
-        if self._encoded is not None:
+        if self._encoded is not None or self._streamed is not None:
             raise RuntimeError("Form data has been processed already")
         _safe(name)
         if isinstance(value, io.IOBase):
             self._is_multipart = True
             if filename is None:
                 filename = _file_name(value, name)
+        elif isinstance(value, Payload):
+            self._is_multipart = True
+            if filename is None:
+                filename = value.filename
         elif isinstance(value, (bytes, bytearray, memoryview)) and filename is None:
             # aiohttp 3.x sends bytes as a file named after the field.
             filename = name
@@ -135,10 +160,40 @@ class FormData:
                 )
 
     def encode(self) -> tuple[bytes, str]:
-        """The body and its ``Content-Type``; built on first use, files read then."""
+        """The body and its ``Content-Type``; built on first use, files read then (on the
+        calling thread: a session sends a form with :meth:`encode_streamed` instead)."""
         if self._encoded is None:
-            self._encoded = self._multipart() if self._is_multipart else self._urlencoded()
+            if self._is_multipart:
+                parts, content_type = self._multipart()
+                content = b"".join(p if isinstance(p, bytes) else _read_whole(p) for p in parts)
+                self._encoded = content, content_type
+            else:
+                self._encoded = self._urlencoded()
         return self._encoded
+
+    async def encode_streamed(self) -> tuple[Union[bytes, Segments], str]:
+        """The body and its ``Content-Type``, files not read yet: files on disk are streamed
+        from a worker thread when the body is sent (:class:`~ferrofetch._files.Segments`)."""
+        if self._encoded is not None:
+            return self._encoded
+        if self._streamed is not None:
+            return self._streamed
+        if not self._is_multipart:
+            return self.encode()
+        parts, content_type = self._multipart()
+        if all(isinstance(p, bytes) for p in parts):
+            self._encoded = b"".join(parts), content_type
+            return self._encoded
+        resolved: list[Union[bytes, FileSource]] = []
+        for part in parts:
+            if isinstance(part, bytes):
+                resolved.append(part)
+            elif on_disk(part):
+                resolved.append(await FileSource.of(part))
+            else:  # a text file: read whole (it must be encoded), off the event loop
+                resolved.append(await asyncio.to_thread(_read_whole, part))
+        self._streamed = Segments(resolved), content_type
+        return self._streamed
 
     def _urlencoded(self) -> tuple[bytes, str]:
         charset = self._charset or "utf-8"
@@ -148,36 +203,63 @@ class FormData:
             content_type += f"; charset={charset}"
         return body.encode("ascii"), content_type
 
-    def _multipart(self) -> tuple[bytes, str]:
+    def _multipart(self) -> tuple[list[Any], str]:
+        """The body as bytes and file objects (not read here), and its ``Content-Type``."""
         boundary = uuid.uuid4().hex
         delimiter = f"--{boundary}\r\n".encode("ascii")
+        parts: list[Any] = []
         out = bytearray()
         for field in self._fields:
             content, content_type = self._part_content(field)
             out += delimiter
             out += f"Content-Type: {content_type}\r\n".encode()
             out += f"Content-Disposition: {self._disposition(field)}\r\n\r\n".encode()
-            out += content
+            if isinstance(content, bytes):
+                out += content
+            else:
+                parts += [bytes(out), content]
+                out = bytearray()
             out += b"\r\n"
         out += f"--{boundary}--\r\n".encode("ascii")
-        return bytes(out), f"multipart/form-data; boundary={boundary}"
+        parts.append(bytes(out))
+        return parts, f"multipart/form-data; boundary={boundary}"
 
-    def _part_content(self, field: _Field) -> tuple[bytes, str]:
+    def _part_content(self, field: _Field) -> tuple[Any, str]:
+        """A part's bytes (or its file object, read later) and its ``Content-Type``."""
         value = field.value
         charset = self._charset or "utf-8"
+        if isinstance(value, Payload):
+            return self._payload_content(field, value)
         if isinstance(value, str):
-            return value.encode(charset), field.content_type or f"text/plain; charset={charset}"
+            # A charset declared in the field's type is the one the text is sent in (aiohttp).
+            declared = charset_of(field.content_type)
+            return value.encode(declared or charset), field.content_type or f"text/plain; charset={charset}"
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value), field.content_type or "application/octet-stream"
-        if isinstance(value, io.TextIOBase):
+        if isinstance(value, io.StringIO):
             return value.read().encode(charset), field.content_type or f"text/plain; charset={charset}"
-        if isinstance(value, io.IOBase):
+        if isinstance(value, io.TextIOBase):
+            return _TextFile(value, charset), field.content_type or f"text/plain; charset={charset}"
+        data: Any
+        if isinstance(value, io.BytesIO):
             data = value.read()
-            if isinstance(data, str):
-                return data.encode(charset), field.content_type or f"text/plain; charset={charset}"
-            name = _file_name(value, None)
-            guessed = mimetypes.guess_type(name)[0] if name else None
-            return bytes(data), field.content_type or guessed or "application/octet-stream"
+        elif isinstance(value, io.IOBase):
+            data = value
+        else:
+            raise TypeError(f"Can not serialize value type: {type(value)!r}\n value: {value!r}")
+        name = _file_name(value, None)
+        guessed = mimetypes.guess_type(name)[0] if name else None
+        return data, field.content_type or guessed or "application/octet-stream"
+
+    def _payload_content(self, field: _Field, value: Payload) -> tuple[Any, str]:
+        content_type = field.content_type or value.content_type
+        if isinstance(value, BytesPayload):
+            return bytes(value.value), content_type
+        if isinstance(value, TextIOPayload):
+            return _TextFile(value.value, value.encoding or "utf-8"), content_type
+        if isinstance(value, IOBasePayload):
+            file = value.value
+            return (file.read() if isinstance(file, io.BytesIO) else file), content_type
         raise TypeError(f"Can not serialize value type: {type(value)!r}\n value: {value!r}")
 
     def _disposition(self, field: _Field) -> str:

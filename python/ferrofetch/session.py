@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from http.cookies import BaseCookie
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
@@ -26,10 +26,11 @@ from ._headers import LooseHeaders, StrOrURL, folded_names
 from ._request import send_request
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
-from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from .cookiejar import AbstractCookieJar, CookieJar, LooseCookies, request_cookies
 from .http_version import HttpVersion, HttpVersion11
 from .response import CharsetResolver, ClientResponse, default_charset
 from .timeouts import UNSET, ClientTimeout, seconds_or_none, session_timeout
+from .tracing import TraceConfig, traced
 
 __all__ = ["ClientSession", "request"]
 
@@ -60,6 +61,7 @@ class ClientSession:
         skip_auto_headers: Optional[Iterable[str]] = None,
         auth: Optional[BasicAuth] = None,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        json_serialize_bytes: Optional[Callable[[Any], bytes]] = None,
         request_class: Any = None,
         response_class: Optional[type[ClientResponse]] = None,
         ws_response_class: Any = None,
@@ -73,19 +75,24 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        trace_configs: Optional[list[Any]] = None,
+        trace_configs: Optional[list[TraceConfig]] = None,
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
         fallback_charset_resolver: CharsetResolver = default_charset,
         middlewares: Iterable[Any] = (),
+        ssl_shutdown_timeout: Any = UNSET,
     ) -> None:
         self._connector: Optional[BaseConnector] = None
+        if ssl_shutdown_timeout is not UNSET:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         if request_class is not None:
             raise NotImplementedError("ClientSession(request_class=...) is not supported by ferrofetch")
-        if trace_configs:
-            raise NotImplementedError("ClientSession(trace_configs=...) is not supported by ferrofetch")
         if tuple(middlewares):
             raise NotImplementedError("ClientSession(middlewares=...) is not supported by ferrofetch")
         if version != HttpVersion11:
@@ -113,12 +120,16 @@ class ClientSession:
         self._default_proxy = proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
         self._raise_for_status = raise_for_status
         self._trust_env = trust_env
         self._auto_decompress = auto_decompress
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class or ClientResponse
         self._resolve_charset = fallback_charset_resolver
+        self._trace_configs: list[TraceConfig] = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
         # The native pool for the session's own settings, the one nearly every request uses.
         self._usual_client: Optional[_core.Client] = None
 
@@ -170,6 +181,12 @@ class ClientSession:
         return self._json_serialize
 
     @property
+    def _json_encoder(self) -> Callable[[Any], Union[str, bytes]]:
+        """What ``json=`` bodies are encoded with: ``json_serialize_bytes`` if given (its bytes
+        sent as they are), else ``json_serialize`` (its text sent as UTF-8)."""
+        return self._json_serialize_bytes or self._json_serialize
+
+    @property
     def connector_owner(self) -> bool:
         return self._connector_owner
 
@@ -184,6 +201,10 @@ class ClientSession:
     @property
     def trust_env(self) -> bool:
         return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        return self._trace_configs
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -214,9 +235,24 @@ class ClientSession:
         """Send a request; await the result or use it with ``async with``."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    # The coroutine behind ``request`` and the method shortcuts (which call it directly, as in
-    # aiohttp), under the name aiohttp gives it.
-    _request = send_request
+    def _request(
+        self, method: str, str_or_url: StrOrURL, **kwargs: Any
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """The coroutine behind ``request`` and the method shortcuts (which call it directly, as in
+        aiohttp), under the name aiohttp gives it; between the signals of the trace configs."""
+        request = send_request(self, method, str_or_url, **kwargs)
+        if not self._trace_configs:
+            return request
+        return traced(
+            self,
+            self._trace_configs,
+            method,
+            str_or_url,
+            kwargs.get("params"),
+            kwargs.get("headers"),
+            kwargs.get("trace_request_ctx"),
+            request,
+        )
 
     def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
@@ -280,9 +316,7 @@ class ClientSession:
         """The jar's cookies for ``url``, with the request's own ``cookies`` over them."""
         selected = self._cookie_jar.filter_cookies(url)
         if cookies is not None:
-            once = CookieJar(unsafe=self._cookie_jar.unsafe, quote_cookie=self._cookie_jar.quote_cookie)
-            once.update_cookies(cookies)
-            selected.load(once.filter_cookies(url))
+            selected.load(request_cookies(cookies, url, self._cookie_jar))
         return selected
 
     def _native_client(

@@ -82,6 +82,7 @@ class StreamReader:
         self._exception: Optional[BaseException] = None
         self._total_bytes = 0
         self._waiting = False
+        self._encoded = source is not None and source.has_header("content-encoding")
 
     def __repr__(self) -> str:
         state = "eof" if self._eof else "open"
@@ -92,6 +93,17 @@ class StreamReader:
     @property
     def total_bytes(self) -> int:
         """Bytes received from the native stream so far."""
+        return self._total_bytes
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes received as they came off the wire: :attr:`total_bytes` for a body
+        without ``Content-Encoding``. For an encoded body, whose wire size the native client
+        does not report, ``NotImplementedError``."""
+        if self._encoded:
+            raise NotImplementedError(
+                "total_raw_bytes of a body with a Content-Encoding is not supported by ferrofetch"
+            )
         return self._total_bytes
 
     def exception(self) -> Optional[BaseException]:

@@ -1,4 +1,5 @@
 //! The connection settings, the pool (one reqwest client) keyed by them, and its limits.
 
+pub mod connections;
 pub mod pool;
 pub mod warmup;

@@ -74,6 +74,7 @@ impl ClientConfig {
                 ),
             )]))
             .tcp_nodelay(true)
+            .connector_layer(crate::engine::connections::CountConnections)
             .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {
@@ -248,6 +249,16 @@ pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
     }
     if shared.len() >= MAX_SHARED_CLIENTS {
         shared.clear();
+        Python::attach(|py| {
+            crate::runtime::scope::log_now(
+                py,
+                crate::runtime::scope::Level::Warning,
+                "pool",
+                format!(
+                    "more than {MAX_SHARED_CLIENTS} combinations of connection options were used with the module-level fetch/fetch_all: their shared pools were closed and connections will be opened again; use a ferrofetch.Client per combination instead"
+                ),
+            );
+        });
     }
     let engine = Arc::new(Engine::new(config.clone(), 0, 0)?);
     shared.push((config, engine.clone()));

@@ -54,11 +54,19 @@ fn class_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::TooManyRedirects { .. } => "TooManyRedirects",
         ErrorKind::ProxyStatus { .. } => "ClientHttpProxyError",
         ErrorKind::BadResponse => "ClientResponseError",
-        ErrorKind::Internal => "ClientError",
+        ErrorKind::Internal | ErrorKind::Raised(_) => "ClientError",
     }
 }
 
 fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'py, PyAny>> {
+    if let ErrorKind::Raised(raised) = &error.kind {
+        return Ok(raised
+            .0
+            .clone_ref(py)
+            .into_value(py)
+            .into_bound(py)
+            .into_any());
+    }
     let class = exception_class(py, class_name(&error.kind))?;
     let kwargs = PyDict::new(py);
     match &error.kind {

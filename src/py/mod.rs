@@ -10,5 +10,6 @@ pub mod headers;
 pub mod options;
 pub mod pending;
 pub mod response;
+pub mod router;
 pub mod server;
 pub mod stream;

@@ -89,7 +89,7 @@ async fn serve(listener: TcpListener, counters: Arc<Counters>, mut stop: oneshot
 }
 
 /// See `_core.pyi`.
-#[pyclass(frozen, module = "ferrofetch")]
+#[pyclass(frozen, module = "ferrofetch.testing")]
 pub struct LoopbackServer {
     address: SocketAddr,
     counters: Arc<Counters>,

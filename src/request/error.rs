@@ -6,6 +6,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong, in the user's terms; each kind maps to one exception class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +28,35 @@ pub enum ErrorKind {
     Connection,
     Payload,
     BodyTooLarge,
-    TooManyRedirects { status: u16 },
-    ProxyStatus { status: u16 },
+    TooManyRedirects {
+        status: u16,
+    },
+    ProxyStatus {
+        status: u16,
+    },
     BadResponse,
     Closed,
     Internal,
+    /// Python code on the request's path (a mock router) raised this exception: raised as it is.
+    Raised(RaisedByPython),
+}
+
+/// An exception raised by Python code on the request's path, carried back to the caller.
+#[derive(Clone)]
+pub struct RaisedByPython(pub Arc<pyo3::PyErr>);
+
+impl PartialEq for RaisedByPython {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RaisedByPython {}
+
+impl fmt::Debug for RaisedByPython {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RaisedByPython")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +85,12 @@ impl FetchError {
             }
             clean
         });
+        if matches!(
+            kind,
+            ErrorKind::ConnectionTimeout | ErrorKind::SocketTimeout | ErrorKind::TotalTimeout
+        ) {
+            crate::runtime::scope::debug("timeout", || message.clone());
+        }
         FetchError { kind, url, message }
     }
 

@@ -25,6 +25,14 @@ pub fn policy() -> retry::Builder {
         .max_retries_per_request(1)
         .classify_fn(|attempt| {
             if should_retry(attempt.method(), attempt.error()) {
+                crate::runtime::scope::debug("retry", || {
+                    format!(
+                        "retrying {} {}: {}",
+                        attempt.method(),
+                        crate::request::error::redact(&attempt.uri().to_string()),
+                        attempt.error().map(|e| e.to_string()).unwrap_or_default()
+                    )
+                });
                 attempt.retryable()
             } else {
                 attempt.success()

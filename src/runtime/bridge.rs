@@ -23,6 +23,7 @@ use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 
 use crate::py::pending::{Launch, Pending};
 use crate::request::error::FetchError;
+use crate::runtime::scope::Scope;
 use crate::runtime::workers;
 
 /// Turns a finished result into the Python value (or exception) that completes the future.
@@ -191,16 +192,21 @@ where
     let launch: Launch = Box::new(move |pending, event_loop| {
         let py = pending.py();
         let shared = completer_for(py, event_loop)?;
+        let scope = Scope::for_call(py, event_loop, crate::request::mock::installed())?;
         let future_ref = pending.clone().unbind();
         let (abort, registration) = AbortHandle::new_pair();
         let task = async move {
-            let result = match AssertUnwindSafe(work).catch_unwind().await {
+            let (result, events) = scope.run(AssertUnwindSafe(work).catch_unwind()).await;
+            let result = match result {
                 Ok(result) => result,
                 Err(panic) => Err(FetchError::internal(None, &panic_message(panic.as_ref()))),
             };
             shared.push(Completion {
                 future: future_ref,
-                deliver: Box::new(move |py| on_done(py, result)),
+                deliver: Box::new(move |py| {
+                    events.emit(py);
+                    on_done(py, result)
+                }),
             });
         };
         workers::submit(Box::pin(async move {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from http.cookies import SimpleCookie
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
+import aiohttp
 from yarl import URL
 
 from .conftest import Recorder, Reply
@@ -189,3 +190,140 @@ async def test_cookies_saved_and_loaded(httpbin: Any, tmp_path: Any) -> None:
                 return await resp.json()
 
     assert await same(scenario) == {"cookies": {"kept": "1"}}
+
+
+async def test_cookies_named_like_attributes_are_kept_and_sent_back(recorder: Recorder) -> None:
+    """``path=...``, ``secure=...``, ``expires=...`` are cookie names too (RFC 6265 5.2): stored,
+    sent back, and later requests to the host go on working."""
+    base = recorder.url.replace("127.0.0.1", "localhost")
+
+    def reply(request: Any) -> Reply:
+        if request.target == "/set":
+            return Reply(
+                headers=[
+                    ("Set-Cookie", "path=/x; Path=/"),
+                    ("Set-Cookie", "secure=yes; Path=/"),
+                    ("Set-Cookie", "expires=never; Path=/"),
+                    ("Set-Cookie", "plain=1; Path=/"),
+                ]
+            )
+        return Reply()
+
+    recorder.reply_for = reply
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        async with http.ClientSession() as session:
+            for path in ("/set", "/next", "/again"):
+                async with session.get(base + path) as resp:
+                    await resp.read()
+            sent = [sorted((r.header("Cookie") or "").split("; ")) for r in recorder.requests]
+            return sent, _jar(session)
+
+    sent, jar = await same(scenario)
+    assert sent[1] == sent[2] == ["expires=never", 'path="/x"', "plain=1", "secure=yes"]
+    assert len(jar) == 4
+
+
+async def test_an_illegal_cookie_name_is_dropped_with_a_warning(recorder: Recorder, caplog: Any) -> None:
+    base = recorder.url.replace("127.0.0.1", "localhost")
+    recorder.reply_for = lambda request: Reply(
+        headers=[("Set-Cookie", "bad name=1; Path=/"), ("Set-Cookie", "good=2; Path=/")]
+    )
+
+    async def scenario(http: Any) -> Any:
+        caplog.clear()
+        recorder.requests.clear()
+        async with http.ClientSession() as session:
+            for _ in range(2):
+                async with session.get(base + "/") as resp:
+                    await resp.read()
+            warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+            return recorder.requests[1].header("Cookie"), _jar(session), warned
+
+    with caplog.at_level("WARNING"):
+        cookie, jar, warned = await same(scenario)
+    assert cookie == "good=2"
+    assert [name for name, *_ in jar] == ["good"]
+    assert warned == ["Can not load cookies: Illegal cookie name 'bad name'"] * 2  # one per response
+
+
+async def test_the_jar_is_bounded_per_domain(recorder: Recorder) -> None:
+    """220 distinct cookies set across a redirect chain (44 per hop): the jar keeps at most 180
+    for the domain, evicting the least recently used down to 150 each time it fills, and sends
+    at most 150 (aiohttp's and Firefox's numbers; SECURITY.md)."""
+    base = recorder.url.replace("127.0.0.1", "localhost")
+
+    def reply(request: Any) -> Reply:
+        hop = int(request.target.rsplit("/", 1)[1])
+        cookies = [("Set-Cookie", f"c{hop * 44 + i}=v; Path=/") for i in range(44)]
+        if hop < 4:
+            return Reply(status=302, reason="Found", headers=[*cookies, ("Location", f"/hop/{hop + 1}")])
+        return Reply(headers=cookies)
+
+    recorder.reply_for = reply
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        async with http.ClientSession() as session:
+            async with session.get(base + "/hop/0") as resp:
+                await resp.read()
+            names = {m.key for m in session.cookie_jar}
+            sent_last = len((recorder.requests[-1].header("Cookie") or "").split("; "))
+            return len(session.cookie_jar), sorted(names, key=lambda n: int(n[1:]))[:3], sent_last
+
+    count, oldest_kept, sent_last = await same(scenario)
+    assert count <= 180
+    assert oldest_kept == ["c26", "c27", "c28"]  # the least recently sent went first
+    assert sent_last == 150  # one request sends at most 150
+
+
+async def test_a_morsel_is_sent_under_its_own_name(recorder: Recorder) -> None:
+    """``cookies={"alias": morsel}``: the morsel's own name goes on the wire, also when the jar
+    (here aiohttp's own, which files it under the alias) hands it back under the alias."""
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        morsel: Morsel[str] = Morsel()
+        morsel.set("real", "1", "1")
+        other: Morsel[str] = Morsel()
+        other.set("per_request", "2", "2")
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with http.ClientSession(cookie_jar=jar, cookies={"alias": morsel}) as session:
+            async with session.get(recorder.url + "/", cookies={"other_alias": other}) as resp:
+                await resp.read()
+        return recorder.requests[0].header("Cookie")
+
+    assert await same(scenario) == "real=1; per_request=2"
+
+
+async def test_a_requests_own_cookies_are_not_bounded(recorder: Recorder) -> None:
+    """The jar's per-request bound (150) is for stored cookies; ``cookies=`` go out whole."""
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        cookies = {f"c{i}": "v" for i in range(151)}
+        async with http.ClientSession() as session:
+            async with session.get(recorder.url + "/", cookies=cookies) as resp:
+                await resp.read()
+        return len((recorder.requests[0].header("Cookie") or "").split("; "))
+
+    assert await same(scenario) == 151
+
+
+async def test_a_requests_secure_cookie_honours_the_jars_trusted_origins(recorder: Recorder) -> None:
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        secure: Morsel[str] = Morsel()
+        secure.set("auth", "token", "token")
+        secure["secure"] = True
+        jar = http.CookieJar(unsafe=True, treat_as_secure_origin=[URL(recorder.url)])
+        async with http.ClientSession(cookie_jar=jar) as session:
+            async with session.get(recorder.url + "/", cookies={"auth": secure}) as resp:
+                await resp.read()
+        async with http.ClientSession() as session:
+            async with session.get(recorder.url + "/", cookies={"auth": secure}) as resp:
+                await resp.read()
+        return [r.header("Cookie") for r in recorder.requests]
+
+    assert await same(scenario) == ["auth=token", None]

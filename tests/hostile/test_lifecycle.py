@@ -275,7 +275,7 @@ time.sleep(0.5)
 """,
     # A large batch against the embedded server, abandoned half-way.
     "busy-batch": """
-server = ferrofetch.LoopbackServer()
+server = ferrofetch.testing.LoopbackServer()
 async def main():
     urls = [server.url.rstrip("/") + "/bytes/1000"] * 20000
     batch = asyncio.ensure_future(ferrofetch.fetch_all(urls, timeout=60))
@@ -289,8 +289,8 @@ asyncio.run(main())
 async def test_interpreter_exit_with_requests_in_flight(start_server: StartServer, scenario: str) -> None:
     server = start_server(silent)
     code = (
-        "import asyncio, sys, threading, time\nimport ferrofetch\nurl = sys.argv[1]\n"
-        + EXIT_SCENARIOS[scenario]
+        "import asyncio, sys, threading, time\nimport ferrofetch\nimport ferrofetch.testing\n"
+        "url = sys.argv[1]\n" + EXIT_SCENARIOS[scenario]
     )
     completed = await async_run_python(code, args=[server.url], timeout=20)
     output = completed.stdout + completed.stderr

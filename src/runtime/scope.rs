@@ -1,0 +1,195 @@
+//! What one call from Python hands down to the requests it runs: whether the `ferrofetch`
+//! logger takes DEBUG records (sampled once per call), the events its hops record, and, while a
+//! mock router is installed, the event loop that answers for it.
+//!
+//! The scope is a tokio task-local around the call's work, so every layer of a hop (the hop loop,
+//! reqwest's retry policy, the connector) reaches it without a parameter. Its events go back to
+//! the event loop with the call's completion and are logged there in one batch: a request never
+//! takes the GIL on a runtime thread to log, and DEBUG events are not even formatted when DEBUG
+//! is off.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+use pyo3_async_runtimes::TaskLocals;
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+/// `logging`'s numeric levels.
+#[derive(Clone, Copy)]
+pub enum Level {
+    Debug = 10,
+    Warning = 30,
+}
+
+/// One thing the engine did, for the `ferrofetch` logger. `event` names it for filters
+/// (`record.event`): "connection", "redirect", "retry", "timeout", "mock", "pool".
+pub struct Event {
+    level: Level,
+    event: &'static str,
+    message: String,
+}
+
+/// The events of one call, logged on the event loop by [`Events::emit`].
+#[derive(Default)]
+pub struct Events(Vec<Event>);
+
+pub struct Scope {
+    debug: bool,
+    events: RefCell<Vec<Event>>,
+    /// Connections the connector has started for this call so far.
+    connects: Cell<u64>,
+    /// Set only while a mock router is installed: where its answers are computed.
+    event_loop: Option<TaskLocals>,
+}
+
+/// `ferrofetch._logging`, where the logger lives.
+fn logging_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    MODULE
+        .get_or_try_init(py, || py.import("ferrofetch._logging").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+impl Scope {
+    /// The scope of a call made now on `event_loop`: the logger's level is read here, once.
+    /// `mocked`: a mock router is installed, so the call keeps its loop for it.
+    pub fn for_call(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        mocked: bool,
+    ) -> PyResult<Scope> {
+        let debug = debug_on(py).unwrap_or_else(|err| {
+            // Logging never fails a request.
+            err.write_unraisable(py, None);
+            false
+        });
+        let event_loop = if mocked {
+            Some(TaskLocals::new(event_loop.clone()).copy_context(py)?)
+        } else {
+            None
+        };
+        Ok(Scope {
+            debug,
+            events: RefCell::new(Vec::new()),
+            connects: Cell::new(0),
+            event_loop,
+        })
+    }
+
+    /// Runs `work` inside this scope; its output comes back with the events it recorded.
+    pub async fn run<F: Future>(self, work: F) -> (F::Output, Events) {
+        SCOPE
+            .scope(self, async move {
+                let output = work.await;
+                let events = SCOPE
+                    .try_with(|scope| scope.events.take())
+                    .unwrap_or_default();
+                (output, Events(events))
+            })
+            .await
+    }
+}
+
+/// Whether the `ferrofetch` logger takes DEBUG records now.
+fn debug_on(py: Python<'_>) -> PyResult<bool> {
+    static IS_ENABLED_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let is_enabled_for = IS_ENABLED_FOR.get_or_try_init(py, || {
+        logging_module(py)?
+            .getattr("logger")?
+            .getattr("isEnabledFor")
+            .map(Bound::unbind)
+    })?;
+    is_enabled_for
+        .bind(py)
+        .call1((Level::Debug as u8,))?
+        .is_truthy()
+}
+
+/// Whether DEBUG events are recorded by the call running on this task.
+pub fn debug_enabled() -> bool {
+    SCOPE.try_with(|scope| scope.debug).unwrap_or(false)
+}
+
+/// Records a DEBUG event; `message` is called only when DEBUG is on.
+pub fn debug(event: &'static str, message: impl FnOnce() -> String) {
+    let _ = SCOPE.try_with(|scope| {
+        if scope.debug {
+            scope.events.borrow_mut().push(Event {
+                level: Level::Debug,
+                event,
+                message: message(),
+            });
+        }
+    });
+}
+
+/// Records a WARNING event (rare: always recorded, filtered by the logger when emitted).
+pub fn warning(event: &'static str, message: String) {
+    let _ = SCOPE.try_with(|scope| {
+        scope.events.borrow_mut().push(Event {
+            level: Level::Warning,
+            event,
+            message,
+        });
+    });
+}
+
+/// Counts a connection the connector starts for the running call.
+pub fn connection_started() {
+    let _ = SCOPE.try_with(|scope| scope.connects.set(scope.connects.get() + 1));
+}
+
+/// Connections started for the running call so far.
+pub fn connections_started() -> u64 {
+    SCOPE.try_with(|scope| scope.connects.get()).unwrap_or(0)
+}
+
+/// The event loop of the running call, while a mock router is installed.
+pub fn event_loop() -> Option<TaskLocals> {
+    SCOPE
+        .try_with(|scope| scope.event_loop.clone())
+        .ok()
+        .flatten()
+}
+
+impl Events {
+    /// Logs the events on the `ferrofetch` logger, in one call into Python. Logging never fails
+    /// a request: an error here is reported as unraisable.
+    pub fn emit(self, py: Python<'_>) {
+        if self.0.is_empty() {
+            return;
+        }
+        let result = (|| -> PyResult<()> {
+            let batch = PyList::empty(py);
+            for Event {
+                level,
+                event,
+                message,
+            } in self.0
+            {
+                batch.append((level as u8, event, message))?;
+            }
+            logging_module(py)?.getattr("emit")?.call1((batch,))?;
+            Ok(())
+        })();
+        if let Err(err) = result {
+            err.write_unraisable(py, None);
+        }
+    }
+}
+
+/// Logs one event at once, from a thread that holds the GIL (outside any call's scope).
+pub fn log_now(py: Python<'_>, level: Level, event: &'static str, message: String) {
+    Events(vec![Event {
+        level,
+        event,
+        message,
+    }])
+    .emit(py);
+}
