@@ -123,18 +123,20 @@ pub async fn send(engine: &Engine, options: &RequestOptions, url: Url) -> FetchR
                 }
             }
         }
-        let exchange = crate::request::hop::send(
-            engine,
-            request
-                .build()
-                .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?,
-        );
+        let request = request
+            .build()
+            .map_err(|e| FetchError::from_send(&e, url.as_str(), &timeouts))?;
+        let leader = engine.warmup.turn(&url).await;
+        let exchange = crate::request::hop::send(engine, request);
         let read_timeout = timeouts
             .read
             .and_then(|s| Duration::try_from_secs_f64(s).ok());
         let response = head_within(exchange, uploaded, read_timeout)
             .await
             .ok_or_else(|| FetchError::read_timeout(url.as_str(), &timeouts))??;
+        if let Some(leader) = leader {
+            leader.head_arrived();
+        }
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {
