@@ -21,8 +21,8 @@ FUZZ_SECONDS ?= 30
 help: ## Show this list
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-build: ## Build the extension (debug) into .venv, with the test and docs extras
-	$(ENV) maturin develop --quiet --extras test,docs
+build: ## Build the extension (debug) into .venv, with the test, docs and dask extras
+	$(ENV) maturin develop --quiet --extras test,docs,dask
 
 lint: ## cargo fmt --check, clippy -D warnings, ruff check and ruff format --check
 	$(ENV) cargo fmt --check

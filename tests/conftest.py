@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.servers import H2Server, HttpServer, RawHandler, RawServer, RecordingProxy, StartServer, TlsFiles
+from tests.hostile.h2server import Respond, StartH2, h2_handler, tcp_sockets
+from tests.servers import (
+    H2Server,
+    HttpServer,
+    RawHandler,
+    RawServer,
+    RecordingProxy,
+    StartServer,
+    TlsFiles,
+    async_wait_until,
+    sockets_to,
+)
 
 if TYPE_CHECKING:
     import ferrofetch.testing
@@ -38,6 +49,34 @@ def start_server() -> Iterator[StartServer]:
         server.close()
     errors = [error for server in started for error in server.errors]
     assert not errors, f"a server handler failed: {errors!r}"
+
+
+@pytest.fixture
+async def start_h2(start_server: StartServer) -> AsyncIterator[StartH2]:
+    """``start_h2(respond, **options)``: an HTTP/2 frame server (``tests/hostile/h2server.py``).
+
+    Afterwards every client socket must be given back. TCP sockets are counted rather than all
+    descriptors, as event loops of other tests come and go.
+    """
+    started: list[RawServer] = []
+    sockets_before = tcp_sockets()
+
+    def start(respond: Respond, **options: Any) -> RawServer:
+        tls = options.pop("tls", None)
+        server = start_server(h2_handler(respond, **options), tls=tls)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+    assert await async_wait_until(lambda: all(sockets_to(s.port) == 0 for s in started), 5.0), (
+        "a client socket stayed open"
+    )
+    assert await async_wait_until(lambda: tcp_sockets() <= sockets_before, 5.0), (
+        tcp_sockets(),
+        sockets_before,
+    )
 
 
 @pytest.fixture

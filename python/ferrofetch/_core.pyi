@@ -116,6 +116,20 @@ class Response:
     def raise_for_status(self) -> None:
         """Raises ``ClientResponseError`` (with ``status``, ``message``, ``headers``, ``url``) for
         a 4xx or 5xx status; does nothing otherwise."""
+    def __reduce__(self) -> tuple[Callable[..., Response], tuple[Any, ...]]:
+        """Pickling: the attributes as plain values (headers as raw pairs, the body as bytes)."""
+    @staticmethod
+    def _from_state(
+        url: str,
+        method: str,
+        status: int,
+        reason: str | None,
+        http_version: str,
+        raw_headers: list[tuple[bytes, bytes]],
+        history: list[str],
+        content: bytes,
+        elapsed_ns: int,
+    ) -> Response: ...
 
 @final
 class StreamResponse:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 __all__ = [
     "BodyTooLargeError",
@@ -63,6 +65,84 @@ class ClientError(Exception):
     def __str__(self) -> str:
         # ssl.SSLError (a base of two subclasses) would otherwise print the args tuple.
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (multiprocessing, Dask) rebuilds the instance without calling __init__, whose
+        # signature differs per class (InvalidURL would wrap its message twice), and carries
+        # every attribute; multidict's read-only proxies do not pickle, so they travel as copies.
+        state = {name: _picklable(value) for name, value in vars(self).items()}
+        if isinstance(state.get("history"), tuple):
+            state["history"] = tuple(_hop(response) for response in state["history"])
+        return (_restore, (type(self), self.args, state))
+
+
+class HistoryEntry(NamedTuple):
+    """A redirect response of an unpickled error's ``history``: its head, without the body.
+
+    A ``ClientResponse`` holds its open connection and so cannot leave the process; the
+    attributes that describe it do.
+    """
+
+    url: Any
+    real_url: Any
+    method: str
+    status: int
+    reason: str | None
+    headers: Any
+    request_info: Any
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_history_entry, (*self[:5], _picklable(self.headers), self.request_info))
+
+
+def _history_entry(
+    url: Any, real_url: Any, method: str, status: int, reason: str | None, headers: Any, request_info: Any
+) -> HistoryEntry:
+    return HistoryEntry(url, real_url, method, status, reason, _unpickled(headers), request_info)
+
+
+def _hop(response: Any) -> Any:
+    if isinstance(response, HistoryEntry) or not hasattr(response, "request_info"):
+        return response
+    return HistoryEntry(
+        response.url,
+        response.real_url,
+        response.method,
+        response.status,
+        response.reason,
+        response.headers,
+        response.request_info,
+    )
+
+
+def _picklable(value: Any) -> Any:
+    if isinstance(value, (CIMultiDictProxy, MultiDictProxy)):
+        return _ReadOnly(value.copy())
+    return value
+
+
+class _ReadOnly:
+    """A multidict proxy on its way through pickle: the copy it is rebuilt from."""
+
+    def __init__(self, items: CIMultiDict[Any] | MultiDict[Any]) -> None:
+        self.items = items
+
+    def proxy(self) -> CIMultiDictProxy[Any] | MultiDictProxy[Any]:
+        if isinstance(self.items, CIMultiDict):
+            return CIMultiDictProxy(self.items)
+        return MultiDictProxy(self.items)
+
+
+def _restore(cls: type[ClientError], args: tuple[Any, ...], state: dict[str, Any]) -> ClientError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    for name, value in state.items():
+        setattr(error, name, _unpickled(value))
+    return error
+
+
+def _unpickled(value: Any) -> Any:
+    return value.proxy() if isinstance(value, _ReadOnly) else value
 
 
 class ClientConnectionError(ClientError, OSError):

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::warmup::Warmup;
 use crate::request::error::TimeoutSettings;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
@@ -194,12 +195,18 @@ pub struct Engine {
     limits: Limits,
     /// Cancelled by `Client.close()`: in-flight requests end with an error.
     pub closing: CancellationToken,
+    /// Holds a burst to a cold HTTPS origin until the first connection has negotiated.
+    pub warmup: Warmup,
 }
 
 impl Engine {
     pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
         Ok(Engine {
             http: config.build()?,
+            warmup: Warmup::new(
+                config.http2 == Http2Mode::Prefer,
+                seconds(config.pool_idle_timeout).map(Duration::from_secs_f64),
+            ),
             config,
             limits: Limits {
                 total: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),

@@ -3,11 +3,14 @@
 //! A batch of 100,000 responses is built without touching Python per response: headers become
 //! a `CIMultiDictProxy` and the body a `bytes` object only on first access, then are cached.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Version};
 
 use crate::py::errors::exception_class;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
@@ -59,6 +62,22 @@ impl Response {
             content: PyOnceLock::new(),
         }
     }
+}
+
+/// The version `Head::http_version` printed, read back (pickling).
+fn parse_http_version(text: &str) -> PyResult<Version> {
+    Ok(match text {
+        "HTTP/0.9" => Version::HTTP_09,
+        "HTTP/1.0" => Version::HTTP_10,
+        "HTTP/1.1" => Version::HTTP_11,
+        "HTTP/2" => Version::HTTP_2,
+        "HTTP/3" => Version::HTTP_3,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "cannot restore a Response with HTTP version {other:?}"
+            )))
+        }
+    })
 }
 
 /// `bytes.decode(charset, errors)`, falling back to UTF-8 for a charset Python does not know.
@@ -193,6 +212,79 @@ impl Response {
 
     fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {
         self.head.raise_for_status(py, self.headers(py)?)
+    }
+
+    /// Pickling (multiprocessing, Dask): every attribute as a plain value, headers as the raw
+    /// pairs received, and the body as the `bytes` that `content` returns.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let state = (
+            &this.head.url,
+            this.head.method.as_str(),
+            this.head.status.as_u16(),
+            this.head.reason.as_deref(),
+            this.head.http_version(),
+            to_raw_pairs(py, &this.head.headers)?,
+            &this.head.history,
+            this.content(py)?,
+            // Whole nanoseconds: seconds as a float would not always come back to the same value.
+            u64::try_from(this.elapsed.as_nanos()).unwrap_or(u64::MAX),
+        );
+        Ok((
+            slf.get_type().getattr("_from_state")?,
+            state.into_pyobject(py)?,
+        ))
+    }
+
+    /// The inverse of `__reduce__`.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _from_state(
+        py: Python<'_>,
+        url: String,
+        method: &str,
+        status: u16,
+        reason: Option<String>,
+        http_version: &str,
+        raw_headers: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)>,
+        history: Vec<String>,
+        content: Py<PyBytes>,
+        elapsed_ns: u64,
+    ) -> PyResult<Self> {
+        let invalid =
+            |what: &str| PyValueError::new_err(format!("cannot restore a Response: {what}"));
+        let mut headers = HeaderMap::with_capacity(raw_headers.len());
+        for (name, value) in raw_headers {
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("a header name"))?;
+            let value =
+                HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid("a header value"))?;
+            headers.append(name, value);
+        }
+        let head = Head {
+            url,
+            method: Method::from_bytes(method.as_bytes()).map_err(|_| invalid("the method"))?,
+            status: StatusCode::from_u16(status).map_err(|_| invalid("the status"))?,
+            reason,
+            version: parse_http_version(http_version)?,
+            headers,
+            history,
+            started: Instant::now(),
+            sent_headers: None,
+        };
+        let cached = PyOnceLock::new();
+        // A fresh lock cannot already hold a value.
+        let _ = cached.set(py, content);
+        Ok(Response {
+            head,
+            body: std::sync::Mutex::new(ReceivedBody::default()),
+            elapsed: Duration::from_nanos(elapsed_ns),
+            headers: PyOnceLock::new(),
+            content: cached,
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -308,7 +308,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
     if err.is_decode() {
         return (
             ErrorKind::Payload,
-            format!("the response body could not be decoded: {}", innermost(err)),
+            format!("the response body could not be read: {}", innermost(err)),
         );
     }
 
@@ -335,16 +335,16 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         }
     }
 
-    if let Some(h2_err) = find_cause::<h2::Error>(err) {
-        if h2_err.is_go_away() || h2_err.is_reset() {
-            return (
-                ErrorKind::ServerDisconnected,
-                format!("the server ended the HTTP/2 stream: {h2_err}"),
-            );
-        }
+    if let Some(found) = find_cause::<h2::Error>(err).and_then(|e| http2_failure(e, phase)) {
+        return found;
     }
 
     match (phase, io_kind) {
+        // A body cut by a reset is an incomplete payload, as aiohttp reports it.
+        (Phase::Body, Some(std::io::ErrorKind::ConnectionReset)) => (
+            ErrorKind::Payload,
+            "the response payload is not complete: the server reset the connection".to_owned(),
+        ),
         (_, Some(std::io::ErrorKind::ConnectionReset)) => (
             ErrorKind::ConnectionReset,
             "the server reset the connection".to_owned(),
@@ -365,6 +365,83 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
             ),
         ),
     }
+}
+
+/// An HTTP/2 stream or connection that ended in error: who ended it (the server, or ferrofetch on
+/// finding the server broke the protocol), and what that means for this request.
+fn http2_failure(err: &h2::Error, phase: Phase) -> Option<(ErrorKind, String)> {
+    if err.is_io() && phase == Phase::Body {
+        return Some((
+            ErrorKind::Payload,
+            format!(
+                "the response body is incomplete: the HTTP/2 connection was lost before its end ({})",
+                innermost(err)
+            ),
+        ));
+    }
+    let reason = err.reason()?;
+    if !(err.is_reset() || err.is_go_away()) {
+        return None;
+    }
+    let scope = if err.is_reset() {
+        "stream"
+    } else {
+        "connection"
+    };
+    if err.is_remote() {
+        if reason == h2::Reason::REFUSED_STREAM && phase == Phase::Head {
+            return Some((
+                ErrorKind::ServerDisconnected,
+                "the server refused the HTTP/2 stream (REFUSED_STREAM) without processing the \
+                 request, which is safe to send again"
+                    .to_owned(),
+            ));
+        }
+        let what = if err.is_go_away() {
+            format!("the server closed the HTTP/2 connection (GOAWAY with {reason:?})")
+        } else {
+            format!("the server reset the HTTP/2 stream ({reason:?})")
+        };
+        return Some(match phase {
+            Phase::Head => (
+                ErrorKind::ServerDisconnected,
+                format!("{what} before sending a response"),
+            ),
+            Phase::Body => (
+                ErrorKind::Payload,
+                format!("the response body is incomplete: {what} before the body ended"),
+            ),
+        });
+    }
+    // Detected here: the server broke the protocol, and ferrofetch ended the stream or the
+    // connection (RFC 9113 §5.4).
+    let broke = match reason {
+        h2::Reason::PROTOCOL_ERROR if err.is_reset() => match phase {
+            Phase::Head => "a malformed response head (a missing or repeated :status, an \
+                upper-case or connection-specific header name, or a header list over the 16 KiB \
+                limit)"
+                .to_owned(),
+            Phase::Body => {
+                "DATA that does not add up to the Content-Length, or a frame not allowed on an \
+                 open stream"
+                    .to_owned()
+            }
+        },
+        h2::Reason::FRAME_SIZE_ERROR => "a frame of an invalid size".to_owned(),
+        h2::Reason::COMPRESSION_ERROR => "a header block that cannot be decompressed (HPACK)".to_owned(),
+        h2::Reason::FLOW_CONTROL_ERROR => "more data than the flow-control window allowed".to_owned(),
+        h2::Reason::ENHANCE_YOUR_CALM => format!(
+            "frames in an abusive quantity or size, such as an endless or oversized header block ({err})"
+        ),
+        other => format!("a protocol violation ({other:?})"),
+    };
+    let message = format!(
+        "the server broke the HTTP/2 protocol with {broke}; ferrofetch closed the {scope} ({reason:?})"
+    );
+    Some(match phase {
+        Phase::Head => (ErrorKind::BadResponse, message),
+        Phase::Body => (ErrorKind::Payload, message),
+    })
 }
 
 fn certificate_problem(reason: &rustls::CertificateError) -> String {

@@ -215,10 +215,15 @@ impl Hops {
         let read_timeout = timeouts
             .read
             .and_then(|s| Duration::try_from_secs_f64(s).ok());
+        // The first request to an origin opens its connection alone; the others wait for its head.
+        let leader = engine.warmup.turn(&self.url).await;
         let exchange = crate::request::hop::send(engine, request);
         let response = head_within(exchange, uploaded, read_timeout)
             .await
             .ok_or_else(|| FetchError::read_timeout(url_text, &timeouts))??;
+        if let Some(leader) = leader {
+            leader.head_arrived();
+        }
         if response.headers().contains_key(TRANSFER_ENCODING)
             && response.headers().contains_key(CONTENT_LENGTH)
         {

@@ -14,7 +14,9 @@ use async_compression::tokio::bufread::{
     BrotliDecoder, DeflateDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder,
 };
 use bytes::Bytes;
-use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use futures::stream::{self, BoxStream, StreamExt};
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use reqwest::header::{HeaderMap, CONTENT_ENCODING};
 use tokio::io::AsyncRead;
 use tokio_util::io::{ReaderStream, StreamReader};
@@ -82,12 +84,126 @@ pub fn plan(headers: &HeaderMap) -> Plan {
 
 type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
+/// A body that ended before all of it arrived, though the connection reported a normal end.
+///
+/// Over HTTP/2, hyper ends a body without error when the server resets the stream with
+/// `NO_ERROR` (RFC 9113 §8.1 allows that only after a complete response, to stop the request
+/// body) and when a graceful GOAWAY cuts the stream. Either way, if END_STREAM never came, the
+/// response is incomplete, whatever the error code, and must not be handed out as a success.
+#[derive(Debug)]
+pub struct Truncated {
+    received: u64,
+    expected: Option<u64>,
+}
+
+impl std::fmt::Display for Truncated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let of = match self.expected {
+            Some(length) => format!(
+                "{} of the {length} bytes its Content-Length announced",
+                self.received
+            ),
+            None => format!("{} bytes", self.received),
+        };
+        write!(
+            f,
+            "the response body is incomplete: the server stopped the HTTP/2 stream before its end \
+             (after {of}); the server or a proxy in between cut the response short"
+        )
+    }
+}
+
+impl std::error::Error for Truncated {}
+
+/// The body's bytes as they came off the connection, checked for completeness at their end.
+struct Wire {
+    body: reqwest::Body,
+    /// Only HTTP/2 can end early without an error (see [`Truncated`]); HTTP/1.1 bodies that end
+    /// early are already errors in hyper.
+    http2: bool,
+    received: u64,
+    expected: Option<u64>,
+}
+
+enum WireError {
+    Network(reqwest::Error),
+    Truncated(Truncated),
+}
+
+impl WireError {
+    fn into_io(self) -> io::Error {
+        match self {
+            WireError::Network(e) => io::Error::other(e),
+            WireError::Truncated(t) => io::Error::other(t),
+        }
+    }
+
+    fn into_fetch(self, url: &str, timeouts: &TimeoutSettings) -> FetchError {
+        match self {
+            WireError::Network(e) => FetchError::from_body(&e, url, timeouts),
+            WireError::Truncated(t) => truncated(&t, url),
+        }
+    }
+}
+
+fn truncated(t: &Truncated, url: &str) -> FetchError {
+    FetchError::new(ErrorKind::Payload, Some(url), format!("{t} ({url})"))
+}
+
+impl Wire {
+    fn new(response: reqwest::Response) -> Self {
+        let http2 = response.version() == reqwest::Version::HTTP_2;
+        let expected = response.content_length();
+        let body = http::Response::<reqwest::Body>::from(response).into_body();
+        Wire {
+            body,
+            http2,
+            received: 0,
+            expected,
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<Bytes>, WireError> {
+        loop {
+            match self.body.frame().await {
+                Some(Ok(frame)) => {
+                    // Trailers carry no body bytes; they are not handed out.
+                    if let Ok(data) = frame.into_data() {
+                        self.received = self.received.saturating_add(data.len() as u64);
+                        return Ok(Some(data));
+                    }
+                }
+                Some(Err(e)) => return Err(WireError::Network(e)),
+                None if self.http2 && !self.body.is_end_stream() => {
+                    return Err(WireError::Truncated(Truncated {
+                        received: self.received,
+                        expected: self.expected,
+                    }))
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+
+    fn into_stream(self) -> ByteStream {
+        stream::unfold(Some(self), |wire| async move {
+            let mut wire = wire?;
+            match wire.next().await {
+                Ok(Some(bytes)) => Some((Ok(bytes), Some(wire))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e.into_io()), None)),
+            }
+        })
+        .boxed()
+    }
+}
+
 enum Source {
-    AsIs(reqwest::Response),
+    AsIs(Wire),
     /// Decoding starts with the first byte: a body that turns out empty (HEAD, 204, 304, or a
     /// server that labels an empty body) is empty, whatever its header says.
     Waiting {
-        response: reqwest::Response,
+        wire: Wire,
         codings: Vec<Coding>,
     },
     Decoding(ByteStream),
@@ -122,8 +238,11 @@ impl BodyReader {
             .collect::<Vec<_>>()
             .join(", ");
         let source = match plan {
-            Plan::AsIs => Source::AsIs(response),
-            Plan::Decode(codings) => Source::Waiting { response, codings },
+            Plan::AsIs => Source::AsIs(Wire::new(response)),
+            Plan::Decode(codings) => Source::Waiting {
+                wire: Wire::new(response),
+                codings,
+            },
             Plan::TooMany(count) => Source::Refused(FetchError::new(
                 ErrorKind::Payload,
                 Some(url),
@@ -160,25 +279,19 @@ impl BodyReader {
     ) -> FetchResult<Option<Bytes>> {
         loop {
             match &mut self.source {
-                Source::AsIs(response) => {
-                    return response
-                        .chunk()
-                        .await
-                        .map_err(|e| FetchError::from_body(&e, url, timeouts));
+                Source::AsIs(wire) => {
+                    return wire.next().await.map_err(|e| e.into_fetch(url, timeouts));
                 }
-                Source::Waiting { response, .. } => {
-                    let first = response
-                        .chunk()
-                        .await
-                        .map_err(|e| FetchError::from_body(&e, url, timeouts))?;
-                    let Source::Waiting { response, codings } =
+                Source::Waiting { wire, .. } => {
+                    let first = wire.next().await.map_err(|e| e.into_fetch(url, timeouts))?;
+                    let Source::Waiting { wire, codings } =
                         std::mem::replace(&mut self.source, Source::Done)
                     else {
                         return Err(FetchError::internal(Some(url), "decoder state lost"));
                     };
                     match first {
                         Some(first) => {
-                            self.source = Source::Decoding(decoded(first, response, &codings))
+                            self.source = Source::Decoding(decoded(first, wire, &codings))
                         }
                         None => return Ok(None),
                     }
@@ -188,7 +301,17 @@ impl BodyReader {
                         Some(Ok(chunk)) => Ok(Some(chunk)),
                         Some(Err(e)) => {
                             self.source = Source::Done;
-                            Err(FetchError::from_decoding(&e, &self.label, url, timeouts))
+                            Err(
+                                match e
+                                    .get_ref()
+                                    .and_then(|inner| inner.downcast_ref::<Truncated>())
+                                {
+                                    Some(t) => truncated(t, url),
+                                    None => {
+                                        FetchError::from_decoding(&e, &self.label, url, timeouts)
+                                    }
+                                },
+                            )
                         }
                         None => {
                             self.source = Source::Done;
@@ -209,9 +332,9 @@ impl BodyReader {
 }
 
 /// The body's bytes, starting with the chunk already read, through one decoder per coding.
-fn decoded(first: Bytes, response: reqwest::Response, codings: &[Coding]) -> ByteStream {
+fn decoded(first: Bytes, wire: Wire, codings: &[Coding]) -> ByteStream {
     let wire: ByteStream = stream::once(async move { Ok(first) })
-        .chain(response.bytes_stream().map_err(io::Error::other))
+        .chain(wire.into_stream())
         .boxed();
     codings
         .iter()

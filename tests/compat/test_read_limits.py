@@ -113,10 +113,11 @@ async def test_the_total_timeout_bounds_every_way_of_reading(streamer: Streamer,
         started = time.monotonic()
         async with http.ClientSession(timeout=http.ClientTimeout(total=0.5)) as session:
             async with session.get(url) as resp:
-                # The outer bound only keeps a reader that never times out from running on.
-                result = await observe(asyncio.wait_for(READ_PATHS[path](resp), 3.0))
+                # The outer bound only keeps a reader that never times out from running on; the
+                # window below ends well before it, and leaves room for a loaded machine.
+                result = await observe(asyncio.wait_for(READ_PATHS[path](resp), 5.0))
         elapsed = time.monotonic() - started
-        return result, 0.4 <= elapsed < 1.5
+        return result, 0.4 <= elapsed < 3.0
 
     results = await run_both(scenario)
     assert results["ferrofetch"] == (("error", "TimeoutError"), True)
