@@ -27,12 +27,14 @@ from yarl import URL
 from ._headers import LooseHeaders, StrOrURL, merge_headers
 
 if TYPE_CHECKING:
+    from ._session_view import SessionView
     from .response import ClientResponse
-    from .session import ClientSession
 
     _P = TypeVar("_P", contravariant=True)
-    # A signal of ``callback(session, trace_config_ctx, params: _P)``, as aiohttp types it.
-    _TracingSignal = Signal[ClientSession, SimpleNamespace, _P]
+    # A signal of ``callback(session, trace_config_ctx, params: _P)``, as aiohttp types it. The
+    # session is ``Any`` so that callbacks annotated with ``ClientSession`` type-check, without
+    # this module importing ``session`` (which imports it).
+    _TracingSignal = Signal[Any, SimpleNamespace, _P]
 
 __all__ = [
     "TraceConfig",
@@ -137,7 +139,7 @@ class TraceConfig:
 
 
 async def traced(
-    session: ClientSession,
+    session: SessionView,
     configs: list[TraceConfig],
     method: str,
     str_or_url: StrOrURL,
@@ -184,7 +186,7 @@ async def traced(
 
 
 async def _send(
-    session: ClientSession, contexts: list[tuple[TraceConfig, SimpleNamespace]], signal: str, params: object
+    session: SessionView, contexts: list[tuple[TraceConfig, SimpleNamespace]], signal: str, params: object
 ) -> None:
     for config, context in contexts:
         sending: Awaitable[None] = getattr(config, signal).send(session, context, params)
