@@ -15,8 +15,8 @@ import asyncio
 import io
 import mimetypes
 import zlib
-from collections.abc import AsyncIterable, Mapping
-from typing import Any, Callable, Optional, Union
+from collections.abc import AsyncIterable, Iterable, Mapping
+from typing import Any, Callable, Optional, Union, cast
 
 from multidict import MultiDict, MultiDictProxy
 
@@ -78,7 +78,7 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, Body):
         return data
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return Body(bytes(data), "application/octet-stream")
+        return Body(bytes(cast("Union[bytes, bytearray, memoryview[int]]", data)), "application/octet-stream")
     if isinstance(data, str):
         return Body(data.encode("utf-8"), "text/plain; charset=utf-8")
     if isinstance(data, Payload):
@@ -97,9 +97,9 @@ async def encode_data(data: Any) -> Body:
     if isinstance(data, io.IOBase):
         return await _file_body(data)
     if isinstance(data, AsyncIterable):
-        return Body(b"", "application/octet-stream", stream=data)
+        return Body(b"", "application/octet-stream", stream=cast("AsyncIterable[bytes]", data))
     if isinstance(data, (Mapping, MultiDict, MultiDictProxy, list, tuple)):
-        return await encode_data(FormData(data))
+        return await encode_data(FormData(cast("Iterable[Any]", data)))
     raise TypeError(
         f"data of type {type(data).__name__} cannot be sent: pass bytes, str, a mapping or "
         "(name, value) pairs, FormData, a file object or an async iterable of bytes"

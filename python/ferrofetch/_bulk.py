@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -23,6 +23,7 @@ from .exceptions import ClientResponseError, InvalidUrlClientError, NonHttpUrlCl
 from .timeouts import UNSET, request_timeout, seconds_or_none
 
 if TYPE_CHECKING:
+    from ._core import Pending
     from ._headers import StrOrURL
     from ._session_view import SessionView
 
@@ -80,7 +81,8 @@ async def fetch_all(session: SessionView, urls: Iterable[StrOrURL], options: dic
                 raise (NonHttpUrlClientError if url.scheme and url.raw_host else InvalidUrlClientError)(item)
             texts.append(str(item))
         else:
-            texts.append(text)
+            # `valid` is only True when the `try` above assigned `text`.
+            texts.append(text)  # pyright: ignore[reportPossiblyUnboundVariable]
             extra = _credentials(session, url, base)
         groups.setdefault(extra, []).append(index)
 
@@ -95,11 +97,14 @@ async def fetch_all(session: SessionView, urls: Iterable[StrOrURL], options: dic
                 headers[AUTHORIZATION] = authorization
             future = asyncio.ensure_future(
                 completion(
-                    client.fetch_all(
-                        [texts[i] for i in members],
-                        headers=list(headers.items()),
-                        concurrency=shares[(cookie_value, authorization)],
-                        **options,
+                    cast(
+                        "Pending[list[Any]]",
+                        client.fetch_all(
+                            [texts[i] for i in members],
+                            headers=list(headers.items()),
+                            concurrency=shares[(cookie_value, authorization)],
+                            **options,
+                        ),
                     )
                 )
             )

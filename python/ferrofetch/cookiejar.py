@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from http.cookies import BaseCookie, Morsel, SimpleCookie
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
 from yarl import URL
 
@@ -176,7 +176,7 @@ def _morsel(name: str, value: str, coded_value: str) -> Morsel[str]:
 
 def _pairs(cookies: LooseCookies) -> Iterable[tuple[str, Any]]:
     if isinstance(cookies, Mapping):
-        return cookies.items()
+        return cast("Mapping[str, Any]", cookies).items()
     return cookies
 
 
@@ -310,7 +310,8 @@ class CookieJar(AbstractCookieJar):
         now = time.time()
         for name, value in _pairs(cookies):
             if isinstance(value, Morsel):
-                morsel: Morsel[str] = value.copy()
+                # basedpyright's typeshed lacks `Morsel.copy` (dict's, returning a dict); mypy's has it.
+                morsel: Morsel[str] = value.copy()  # pyright: ignore[reportAssignmentType]
             else:
                 holder: SimpleCookie = SimpleCookie()
                 holder[name] = value
@@ -445,7 +446,8 @@ class CookieJar(AbstractCookieJar):
         self._clock += 1
         for stored, morsel in admitted:
             stored.used = self._clock
-            dict.__setitem__(selected, morsel.key, morsel)
+            # dict's own __setitem__ skips SimpleCookie's re-encoding; unbound, its types are Unknown.
+            dict.__setitem__(selected, morsel.key, morsel)  # pyright: ignore[reportUnknownMemberType]
         return selected
 
     def _for_sending(self, morsel: Morsel[str]) -> Morsel[str]:

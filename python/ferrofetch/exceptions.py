@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
@@ -117,7 +117,7 @@ def _hop(response: Any) -> Any:
 
 def _picklable(value: Any) -> Any:
     if isinstance(value, (CIMultiDictProxy, MultiDictProxy)):
-        return _ReadOnly(value.copy())
+        return _ReadOnly(cast("MultiDictProxy[object]", value).copy())
     return value
 
 

@@ -13,12 +13,12 @@ import io
 import mimetypes
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sized
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 from urllib.parse import quote, urlencode
 
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiDict, MultiDictProxy, MultiMapping
 
 from ._files import FileSource, Segments, on_disk
 from .payload import BytesPayload, IOBasePayload, Payload, TextIOPayload, charset_of
@@ -94,7 +94,7 @@ class FormData:
         self._encoded: Optional[tuple[bytes, str]] = None
         self._streamed: Optional[tuple[Segments, str]] = None
         if isinstance(fields, dict):
-            fields = list(fields.items())
+            fields = list(cast("Mapping[Any, Any]", fields).items())
         elif not isinstance(fields, (list, tuple)):
             fields = (fields,)
         self.add_fields(*fields)
@@ -149,9 +149,9 @@ class FormData:
             if isinstance(field, io.IOBase):
                 self.add_field(_file_name(field, "unknown") or "unknown", field)
             elif isinstance(field, (MultiDictProxy, MultiDict)):
-                pending.extend(field.items())
-            elif isinstance(field, (list, tuple)) and len(field) == 2:
-                name, value = field
+                pending.extend(cast("MultiMapping[Any]", field).items())
+            elif isinstance(field, (list, tuple)) and len(cast("Sized", field)) == 2:
+                name, value = cast("tuple[Any, Any]", field)
                 self.add_field(name, value)
             else:
                 raise TypeError(
@@ -235,7 +235,9 @@ class FormData:
             declared = charset_of(field.content_type)
             return value.encode(declared or charset), field.content_type or f"text/plain; charset={charset}"
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return bytes(value), field.content_type or "application/octet-stream"
+            return bytes(
+                cast("Union[bytes, bytearray, memoryview[int]]", value)
+            ), field.content_type or "application/octet-stream"
         if isinstance(value, io.StringIO):
             return value.read().encode(charset), field.content_type or f"text/plain; charset={charset}"
         if isinstance(value, io.TextIOBase):

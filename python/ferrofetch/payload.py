@@ -20,7 +20,7 @@ import mimetypes
 import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 from urllib.parse import quote
 
 from multidict import CIMultiDict
@@ -358,7 +358,7 @@ def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     if isinstance(data, Payload):
         return data
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return BytesPayload(data, *args, **kwargs)
+        return BytesPayload(cast("Union[bytes, bytearray, memoryview[int]]", data), *args, **kwargs)
     if isinstance(data, str):
         return StringPayload(data, *args, **kwargs)
     if isinstance(data, io.StringIO):
@@ -372,5 +372,5 @@ def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     if isinstance(data, io.IOBase):
         return IOBasePayload(data, *args, **kwargs)
     if isinstance(data, (AsyncIterable, _Streamed)):
-        return AsyncIterablePayload(data, *args, **kwargs)
+        return AsyncIterablePayload(cast("AsyncIterable[bytes]", data), *args, **kwargs)
     raise LookupError()

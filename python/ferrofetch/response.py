@@ -207,7 +207,8 @@ class ClientResponse:
         if self._cookies is None:
             cookies = SimpleCookie()
             for name, morsel in parse_set_cookie_headers(self._headers.getall("Set-Cookie", ())):
-                dict.__setitem__(cookies, name, morsel)
+                # dict's own __setitem__ skips SimpleCookie's re-encoding; unbound, its types are Unknown.
+                dict.__setitem__(cookies, name, morsel)  # pyright: ignore[reportUnknownMemberType]
             self._cookies = cookies
         return self._cookies
 

@@ -231,7 +231,7 @@ class StreamReader:
             self._buffer.clear()
             self._size = 0
             return data
-        parts = []
+        parts: list[bytes] = []
         while n > 0:
             first = self._buffer[0]
             available = len(first) - self._offset
