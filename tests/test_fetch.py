@@ -71,7 +71,7 @@ async def test_fetch_works_in_a_task_group(http_server: HttpServer) -> None:
 async def test_fetch_works_under_shield_and_as_completed(http_server: HttpServer) -> None:
     shielded = await asyncio.wait_for(asyncio.shield(ferrofetch.fetch(http_server.url_for("/bytes/8"))), 10)
     assert shielded.content == pattern_bytes(8)
-    sizes = []
+    sizes: list[Any] = []
     for next_done in asyncio.as_completed(
         [ferrofetch.fetch(http_server.url_for(f"/bytes/{n}")) for n in range(3)]
     ):
@@ -410,4 +410,4 @@ async def test_streamed_body_is_not_replayed_by_a_307(http_server: HttpServer) -
 
 async def test_fetch_all_refuses_a_streamed_body(http_server: HttpServer) -> None:
     with pytest.raises(ValueError, match="same body to every URL"):
-        await ferrofetch.fetch_all([http_server.url_for("/echo")], method="POST", data=_chunks(1, 1))
+        await ferrofetch.fetch_all([http_server.url_for("/echo")], method="POST", data=_chunks(1, 1))  # pyright: ignore[reportArgumentType]  # the refused type is the point

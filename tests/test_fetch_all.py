@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, cast
 
 import ferrofetch
 import ferrofetch.testing
@@ -25,7 +25,7 @@ from tests.servers import (
 
 async def fetch_all(urls: Any, *, limit: float = 20.0, **options: Any) -> list[Any]:
     """``ferrofetch.fetch_all`` with a bound on the wait."""
-    return await asyncio.wait_for(ferrofetch.fetch_all(urls, **options), limit)
+    return await asyncio.wait_for(cast("Awaitable[list[Any]]", ferrofetch.fetch_all(urls, **options)), limit)
 
 
 # --------------------------------------------------------------------------------------------

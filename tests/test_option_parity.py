@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import ferrofetch
 import pytest
@@ -33,7 +33,7 @@ async def _fetch(url: str, method: str = "GET", **options: Any) -> Observed:
 
 
 async def _fetch_all(url: str, method: str = "GET", **options: Any) -> Observed:
-    (resp,) = await ferrofetch.fetch_all([url], method=method, **options)
+    (resp,) = cast("list[Any]", await ferrofetch.fetch_all([url], method=method, **options))
     return resp.status, resp.url, len(resp.history), resp.content
 
 

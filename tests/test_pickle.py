@@ -70,7 +70,9 @@ def round_trip(pool: ProcessPoolExecutor, value: Any) -> tuple[Any, str]:
 
 
 def request_info(url: str) -> ferrofetch.RequestInfo:
-    headers = CIMultiDictProxy(CIMultiDict([("Accept", "*/*"), ("X-Two", "1"), ("x-two", "2")]))
+    headers: CIMultiDictProxy[str] = CIMultiDictProxy(
+        CIMultiDict([("Accept", "*/*"), ("X-Two", "1"), ("x-two", "2")])
+    )
     return ferrofetch.RequestInfo(URL(url), "GET", headers, URL(url + "#frag"))
 
 

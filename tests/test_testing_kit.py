@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 
 import ferrofetch
+import ferrofetch.testing
 import pytest
 from ferrofetch.testing import Call, MockResponse, MockRouter, UnmatchedRequestError
 

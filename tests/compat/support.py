@@ -12,7 +12,7 @@ import asyncio
 import types
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import ferrofetch
@@ -101,5 +101,5 @@ def _short(value: Any, limit: int = 3000) -> str:
 
 def seen(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
     """Headers as a server saw them, names lower-cased, the known differences left out."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = cast("Mapping[str, Any]", headers).items() if isinstance(headers, Mapping) else headers
     return {k.lower(): v for k, v in pairs if k.lower() not in KNOWN_DIFFERENT_HEADERS}

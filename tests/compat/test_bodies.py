@@ -231,7 +231,7 @@ async def test_upload_tracker(recorder: Recorder, tmp_path: Any) -> None:
 
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
-        results = []
+        results: list[Any] = []
         async with http.ClientSession() as session:
             for target, data in (("/first", "file"), ("/done", b"bytes"), ("/done", None)):
                 tracker = http.UploadTracker()
@@ -287,7 +287,7 @@ async def test_upload_tracker_attempts_and_early_failures(recorder: Recorder) ->
         closed_port = probe.getsockname()[1]
 
     async def scenario(http: Any) -> Any:
-        results = []
+        results: list[Any] = []
         async with http.ClientSession() as session:
             for url in (recorder.url + "/see", f"http://127.0.0.1:{closed_port}/", "ftp://example.test/"):
                 tracker = http.UploadTracker()

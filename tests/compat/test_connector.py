@@ -72,7 +72,7 @@ async def test_connector_properties() -> None:
 
 async def test_keep_alive_and_force_close() -> None:
     async def scenario(http: Any) -> Any:
-        counts = []
+        counts: list[Any] = []
         for force_close in (False, True):
             with HttpServer() as server:
                 async with http.ClientSession(
@@ -108,7 +108,7 @@ async def test_tls_verification(tls_files: TlsFiles) -> None:
     with HttpServer(ssl_context=tls_files.server_context()) as server:
 
         async def scenario(http: Any) -> Any:
-            results = []
+            results: list[Any] = []
             async with http.ClientSession() as session:
                 results.append(await observe(session.get(server.url + "/bytes/4")))
                 async with session.get(server.url + "/bytes/4", ssl=False) as resp:

@@ -129,7 +129,7 @@ async def test_cookie_jar_api(httpbin: Any) -> None:
         morsels["c"]["path"] = "/"
         jar.update_cookies(morsels, URL("http://www.example.test/"))
         jar.update_cookies({"ip": "4"}, URL("http://10.0.0.1/"))
-        checks = [
+        checks: list[Any] = [
             sorted(jar.filter_cookies(URL("http://example.test/x/z"))),
             sorted(jar.filter_cookies(URL("http://sub.example.test/"))),
             sorted(jar.filter_cookies(URL("http://deep.sub.example.test/"))),
@@ -138,7 +138,11 @@ async def test_cookie_jar_api(httpbin: Any) -> None:
         ]
         jar.clear_domain("sub.example.test")
         checks.append(len(jar))
-        jar.clear(lambda morsel: morsel.key == "c")
+
+        def named_c(morsel: Morsel[str]) -> bool:
+            return morsel.key == "c"
+
+        jar.clear(named_c)
         checks.append([m.key for m in jar])
         unsafe = http.CookieJar(unsafe=True)
         unsafe.update_cookies({"ip": "4"}, URL("http://10.0.0.1/"))
@@ -160,7 +164,7 @@ async def test_quote_cookie(recorder: Recorder) -> None:
     base = recorder.url.replace("127.0.0.1", "localhost")
 
     async def scenario(http: Any) -> Any:
-        results = []
+        results: list[Any] = []
         for quote in (True, False):
             recorder.requests.clear()
             jar = http.CookieJar(quote_cookie=quote)

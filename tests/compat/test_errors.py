@@ -240,7 +240,7 @@ async def test_total_timeout(raw_server: Callable[..., RawServer]) -> None:
 
     async def scenario(http: Any) -> Any:
         timeout = http.ClientTimeout(total=0.3)
-        results = []
+        results: list[Any] = []
         for server in (head_server, body_server):
             try:
                 await _get_and_read(http, server.url + "/", timeout=timeout)
@@ -265,7 +265,7 @@ async def test_sock_read_timeout(raw_server: Callable[..., RawServer]) -> None:
     servers = raw_server(silent_head), raw_server(stall)
 
     async def scenario(http: Any) -> Any:
-        results = []
+        results: list[Any] = []
         for server in servers:
             try:
                 await _get_and_read(http, server.url + "/", timeout=http.ClientTimeout(sock_read=0.3))
@@ -298,7 +298,7 @@ async def test_exception_tree_matches() -> None:
     ``InvalidURL``, on purpose: both only catch more)."""
 
     async def scenario(http: Any) -> Any:
-        tree = {}
+        tree: dict[str, list[str]] = {}
         for name in sorted(dir(http)):
             value = getattr(http, name)
             if (
@@ -356,7 +356,7 @@ async def test_connect_timeout(field: str) -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)
     port = listener.getsockname()[1]
-    fillers = []
+    fillers: list[Any] = []
     for _ in range(8):
         filler = socket.socket()
         filler.setblocking(False)

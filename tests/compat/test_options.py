@@ -56,7 +56,10 @@ async def test_expect100_sends_expect_and_the_body(http_server: HttpServer) -> N
 async def test_json_serialize_bytes(recorder: Recorder) -> None:
     async def scenario(http: Any) -> Any:
         recorder.requests.clear()
-        dumps = lambda value: b'{"custom": true}'  # noqa: E731
+
+        def dumps(value: Any) -> bytes:
+            return b'{"custom": true}'
+
         async with http.ClientSession(json_serialize_bytes=dumps) as session:
             async with session.post(recorder.url + "/j", json={"ignored": 1}) as resp:
                 await resp.read()

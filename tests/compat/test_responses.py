@@ -24,7 +24,8 @@ async def test_head_attributes(httpbin: Any) -> None:
             url = httpbin.url + "/response-headers?X-One=1&Content-Type=text/plain%3B+charset%3Dlatin-1#frag"
             async with session.get(url) as resp:
                 body = await resp.read()
-                return {
+                # type() of an Any value is type[Unknown] to pyright.
+                return {  # pyright: ignore[reportUnknownVariableType]
                     "status": resp.status,
                     "reason": resp.reason,
                     "ok": resp.ok,
@@ -148,7 +149,11 @@ async def test_json(httpbin: Any) -> None:
             async with session.get(httpbin.url + "/bytes/0") as resp:
                 empty = await resp.json(content_type=None)
             async with session.get(httpbin.url + "/json") as resp:
-                custom = await resp.json(loads=lambda text: len(text))
+
+                def length(text: str) -> int:
+                    return len(text)
+
+                custom = await resp.json(loads=length)
         return document["slideshow"]["title"], wrong_type, error, unchecked, empty, custom
 
     observed = await same(scenario)
@@ -332,7 +337,7 @@ async def test_auto_decompress_false_keeps_the_body_as_sent(http_server: HttpSer
     """Session-wide and per request (which wins over the session), read whole and streamed."""
 
     async def scenario(http: Any) -> Any:
-        seen_bodies = []
+        seen_bodies: list[Any] = []
         async with http.ClientSession(auto_decompress=False) as session:
             assert session.auto_decompress is False
             async with session.get(http_server.url + route) as resp:
@@ -354,7 +359,7 @@ async def test_request_info_headers(httpbin: Any) -> None:
     """What each client reports having sent (Host included), compared name-insensitively."""
 
     async def scenario(http: Any) -> Any:
-        reported = []
+        reported: list[Any] = []
         async with http.ClientSession(headers={"X-Session": "s"}, cookies={"c": "1"}) as session:
             for method, kwargs in (
                 ("GET", {}),

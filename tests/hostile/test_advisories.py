@@ -262,18 +262,21 @@ async def test_advisory_crlf_nul_injection_through_the_session(start_server: Sta
 # --- pathological URLs (urllib3 CVE-2021-33503; httpx #2184) --------------------------------------
 
 
+PATHOLOGICAL_LOCATIONS: list[Callable[[int], str]] = [
+    lambda port: "http://" + "@" * 50_000 + f"{LOOPBACK}:{port}/ok",
+    lambda port: f"http://{LOOPBACK}:{port}/" + "@" * 50_000,
+    lambda port: f"http://{LOOPBACK}:{port}/" + "%" * 50_000,
+    lambda port: f"http://{LOOPBACK}:{port}/" + "a/.." * 12_500,
+    lambda port: f"http://{LOOPBACK}:{port}/?" + "&=" * 25_000,
+    lambda port: f"http://{LOOPBACK}:{port}/" + "\u00e9" * 20_000,
+    lambda port: "http://" + "a." * 25_000 + "test/",
+    lambda port: "http://[" + "0:" * 25_000 + "]/",
+]
+
+
 @pytest.mark.parametrize(
     "make_location",
-    [
-        lambda port: "http://" + "@" * 50_000 + f"{LOOPBACK}:{port}/ok",
-        lambda port: f"http://{LOOPBACK}:{port}/" + "@" * 50_000,
-        lambda port: f"http://{LOOPBACK}:{port}/" + "%" * 50_000,
-        lambda port: f"http://{LOOPBACK}:{port}/" + "a/.." * 12_500,
-        lambda port: f"http://{LOOPBACK}:{port}/?" + "&=" * 25_000,
-        lambda port: f"http://{LOOPBACK}:{port}/" + "\u00e9" * 20_000,
-        lambda port: "http://" + "a." * 25_000 + "test/",
-        lambda port: "http://[" + "0:" * 25_000 + "]/",
-    ],
+    PATHOLOGICAL_LOCATIONS,
     ids=["at-userinfo", "at-path", "percent", "dot-segments", "query", "non-ascii", "labels", "ipv6"],
 )
 async def test_advisory_pathological_url_parses_in_linear_time(
@@ -356,7 +359,8 @@ async def test_advisory_pool_key_includes_the_client_certificate(
 ) -> None:
     context = certificates.server_context()
     context.verify_mode = ssl.CERT_OPTIONAL
-    certificates.ca.configure_trust(context)
+    # trustme leaves configure_trust's `ctx` partly unannotated.
+    certificates.ca.configure_trust(context)  # pyright: ignore[reportUnknownMemberType]
     server = start_server(serve(echo_app), tls=context)
     with_cert, exc, _ = await outcome(
         lambda: ferrofetch.fetch(

@@ -29,7 +29,7 @@ async def test_close_before_any_byte_of_the_response(start_server: StartServer) 
 
 
 async def test_close_on_accept_before_reading_the_request(start_server: StartServer) -> None:
-    server = start_server(lambda conn: None)
+    server = start_server(lambda conn: None)  # pyright: ignore[reportUnknownLambdaType]  # StartServer takes any handler
     _, exc, elapsed = await outcome(lambda: ferrofetch.fetch(server.url, timeout=10))
     assert isinstance(exc, ferrofetch.ClientConnectionError), repr(exc)
     assert elapsed < 3.0

@@ -139,7 +139,8 @@ def _compress(rng: random.Random, body: bytes) -> tuple[bytes, bytes]:
     if encoding == b"deflate":
         return encoding, zlib.compress(body)
     if encoding == b"br":
-        return encoding, bytes(brotlicffi.compress(body))
+        # brotlicffi has no annotations.
+        return encoding, bytes(brotlicffi.compress(body))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     return encoding, zstandard.ZstdCompressor().compress(body)
 
 
@@ -180,7 +181,8 @@ def _template(rng: random.Random, port: int) -> bytes:
         headers.append(b"Location: " + _location(rng, port))
     if kind == "chunked":
         headers.append(b"Transfer-Encoding: chunked")
-        pieces, rest = [], body
+        pieces: list[bytes] = []
+        rest = body
         while rest:
             size = rng.randrange(1, 5000)
             extension = rng.choice([b"", b";a=b", b";" + b"e" * 100])
@@ -315,7 +317,7 @@ def _touch(response: Any) -> None:
 
 def _check(results: list[Any], urls: list[str]) -> collections.Counter[str]:
     tally: collections.Counter[str] = collections.Counter()
-    bad = []
+    bad: list[Any] = []
     for url, result in zip(urls, results):
         tally[type(result).__name__] += 1
         if isinstance(result, ferrofetch.ClientError):

@@ -61,7 +61,7 @@ def attack(respond: Respond) -> Respond:
 def split_block(conn: H2Conn, stream_id: int, block: bytes, *, end_stream: bool = False) -> bytes:
     """A header block as HEADERS plus CONTINUATION frames of at most the default frame size."""
     pieces = [block[i : i + FRAME] for i in range(0, len(block), FRAME)] or [b""]
-    frames = []
+    frames: list[bytes] = []
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         flags = (END_HEADERS if last else 0) | (END_STREAM if end_stream and index == 0 else 0)
@@ -393,15 +393,18 @@ async def test_a_flood_of_informational_responses(start_h2: StartH2) -> None:
     assert elapsed < 10, f"the 1 s timeout fired after {elapsed:.1f} s"
 
 
+OVERSIZED_FRAMES: list[Callable[[H2Conn, int], bytes]] = [
+    lambda conn, stream: conn.frame(DATA, 0, stream, b"x" * (FRAME + 1)),
+    lambda conn, stream: conn.frame(SETTINGS, 0, 0, b"\x00" * 7),
+    lambda conn, stream: conn.frame(PING, 0, 0, b"\x00" * 7),
+    lambda conn, stream: conn.frame(WINDOW_UPDATE, 0, stream, b"\x00" * 3),
+    lambda conn, stream: conn.frame(GOAWAY, 0, 0, b"\x00" * 4),
+]
+
+
 @pytest.mark.parametrize(
     "frame",
-    [
-        lambda conn, stream: conn.frame(DATA, 0, stream, b"x" * (FRAME + 1)),
-        lambda conn, stream: conn.frame(SETTINGS, 0, 0, b"\x00" * 7),
-        lambda conn, stream: conn.frame(PING, 0, 0, b"\x00" * 7),
-        lambda conn, stream: conn.frame(WINDOW_UPDATE, 0, stream, b"\x00" * 3),
-        lambda conn, stream: conn.frame(GOAWAY, 0, 0, b"\x00" * 4),
-    ],
+    OVERSIZED_FRAMES,
     ids=["data-over-max-frame-size", "settings-not-6n", "ping-not-8", "window-update-3", "goaway-4"],
 )
 async def test_frame_size_violations(start_h2: StartH2, frame: Callable[[H2Conn, int], bytes]) -> None:
