@@ -307,7 +307,9 @@ impl StreamResponse {
                     while let Some(chunk) = next_chunk(&body, &engine, &url, limit).await? {
                         received.push(chunk);
                     }
-                    Ok(received)
+                    received
+                        .handed_over()
+                        .map_err(|e| FetchError::internal(Some(&url), &e.to_string()))
                 })
             },
             |py, result| match result {

@@ -534,7 +534,10 @@ pub async fn read_body(
         check_body_size((received.len() + chunk.len()) as u64, limit, url)?;
         received.push(chunk);
     }
-    Ok(received.compacted())
+    received
+        .compacted()
+        .handed_over()
+        .map_err(|e| FetchError::internal(Some(url), &e.to_string()))
 }
 
 pub fn check_body_size(total: u64, limit: Option<u64>, url: &str) -> FetchResult<()> {

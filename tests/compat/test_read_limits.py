@@ -101,6 +101,10 @@ READ_PATHS: dict[str, Callable[[Any], Any]] = {
 #: at its timer, so while the server keeps ahead of the reader aiohttp never times out there (and
 #: ``async for line in resp.content`` may even stop early without an error). ferrofetch times out.
 AIOHTTP_IGNORES_THE_TOTAL_TIMEOUT = frozenset({"readline", "lines"})
+#: aiohttp's ``readchunk`` and ``iter_chunks`` also hand out what is buffered without waiting, so
+#: whether its timer is ever looked at depends on whether the reader drains the buffer, i.e. on
+#: the machine's load: there aiohttp is no stable reference, and only ferrofetch is asserted.
+AIOHTTP_TIMES_OUT_BY_CHANCE = frozenset({"readchunk", "iter_chunks"})
 
 
 @pytest.mark.parametrize("path", list(READ_PATHS))
@@ -123,7 +127,7 @@ async def test_the_total_timeout_bounds_every_way_of_reading(streamer: Streamer,
     assert results["ferrofetch"] == (("error", "TimeoutError"), True)
     if path in AIOHTTP_IGNORES_THE_TOTAL_TIMEOUT:
         assert results["aiohttp"] != results["ferrofetch"]
-    else:
+    elif path not in AIOHTTP_TIMES_OUT_BY_CHANCE:
         assert results["aiohttp"] == results["ferrofetch"]
 
 
