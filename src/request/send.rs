@@ -374,7 +374,8 @@ async fn drain_small(response: &mut reqwest::Response) {
 /// Methods that get no automatic `Content-Length: 0` when sent without a body (as in aiohttp).
 const BODYLESS_METHODS: [Method; 4] = [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE];
 
-/// What one hop sends: `Host` first (RFC 9112 §3.2), the headers given, then the automatic
+/// What one hop sends: `Host` first (RFC 9112 §3.2) where the hop is sure to go over HTTP/1.1,
+/// the headers given, then the automatic
 /// ones not given nor skipped: the body's `Content-Type` (`application/octet-stream` for a
 /// POST, PUT or PATCH that names none, as aiohttp does), `Content-Length: 0` for a method that
 /// carries a body but has none, the length of a body of bytes, `Connection: close` on a pool
@@ -389,8 +390,16 @@ fn hop_headers(
     config: &ClientConfig,
 ) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(given.len() + 4);
-    // Over HTTP/2 the authority travels as `:authority` (RFC 9113 §8.3.1).
-    if !given.contains_key(HOST) && config.http2 != Http2Mode::Force {
+    // Over HTTP/2 the authority travels as `:authority` (RFC 9113 §8.3.1), and some servers
+    // (nginx before 1.25) answer 400 to a request that also carries `Host`. Whether a TLS
+    // connection speaks h2 is only known after ALPN, so `Host` is put first here only where the
+    // request is sure to go over HTTP/1.1; elsewhere hyper adds it to HTTP/1.1 requests itself.
+    let surely_http1 = match config.http2 {
+        Http2Mode::Http1Only => true,
+        Http2Mode::Prefer => url.scheme() == "http",
+        Http2Mode::Force => false,
+    };
+    if !given.contains_key(HOST) && surely_http1 {
         if let Some(host) = host_value(url) {
             headers.insert(HOST, host);
         }
