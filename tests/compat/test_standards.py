@@ -9,10 +9,14 @@ differences" lists each one as a fix.
 from __future__ import annotations
 
 import base64
+import ssl
+from collections.abc import Callable
 from typing import Any
 
 import ferrofetch
 import pytest
+
+from tests.servers import RawServer, TlsFiles
 
 from .conftest import Recorder, Reply
 from .support import run_both
@@ -133,6 +137,31 @@ async def test_host_is_the_first_header_field(recorder: Recorder) -> None:
     await ferrofetch.fetch(recorder.url + "/", headers={"X-First": "1"})
     await ferrofetch.fetch_all([recorder.url + "/"], headers={"X-First": "1"})
     assert [r.headers[0][0].lower() for r in recorder.requests] == ["host", "host"]
+
+
+async def test_host_over_tls_is_left_to_the_protocol(
+    raw_server: Callable[..., RawServer], tls_files: TlsFiles
+) -> None:
+    """Over TLS, ALPN chooses the protocol after the header section is built, so ferrofetch
+    leaves ``Host`` to hyper: sent last over HTTP/1.1, and not at all over HTTP/2, where the
+    authority is ``:authority`` (RFC 9113 §8.3.1). aiohttp (HTTP/1.1 only) sends it first. A
+    difference listed in the migration guide."""
+
+    def tls_server(handler: Any) -> RawServer:
+        return raw_server(handler, tls=tls_files.server_context())
+
+    recorder = Recorder(tls_server)
+    trusting = ssl.create_default_context(cafile=tls_files.ca_pem)
+
+    async def scenario(http: Any) -> Any:
+        recorder.requests.clear()
+        await _session_get(http, recorder.url + "/", headers={"X-First": "1"}, ssl=trusting)
+        names = [name.lower() for name, _ in recorder.requests[-1].headers]
+        return names[0], names.count("host")
+
+    results = await run_both(scenario)
+    assert results["aiohttp"] == ("host", 1)
+    assert results["ferrofetch"][1] == 1 and results["ferrofetch"][0] != "host", results
 
 
 async def test_only_location_is_followed(recorder: Recorder) -> None:
