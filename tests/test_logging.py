@@ -138,3 +138,60 @@ async def test_too_many_shared_pools_is_a_warning(
     warnings = events(caplog, logging.WARNING)
     assert [e for e, _ in warnings] == ["pool"]
     assert "use a ferrofetch.Client" in warnings[0][1]
+
+
+async def test_the_level_is_read_again_after_every_change(
+    caplog: pytest.LogCaptureFixture, http_server: HttpServer
+) -> None:
+    """The engine reads the level from ``logging``'s own per-level cache: each change between
+    two calls (``setLevel`` up and down, ``logging.disable``, ``Logger.disabled``) is seen by the
+    next call of every API."""
+    url = http_server.url_for("/redirect/1")
+    logger = logging.getLogger("ferrofetch")
+    # caplog's handler takes DEBUG records; the logger's own level decides.
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    logger.setLevel(logging.WARNING)
+    client = ferrofetch.Client()
+
+    async def redirects_logged() -> int:
+        caplog.clear()
+        await client.fetch(url)
+        await ferrofetch.fetch(url)
+        await ferrofetch.fetch_all([url])
+        async with ferrofetch.ClientSession() as session:
+            async with session.get(url) as response:
+                await response.read()
+        return len([e for e, _ in events(caplog) if e == "redirect"])
+
+    try:
+        assert await redirects_logged() == 0
+        logger.setLevel(logging.DEBUG)
+        assert await redirects_logged() == 4
+        logger.setLevel(logging.INFO)
+        assert await redirects_logged() == 0
+        logger.setLevel(logging.DEBUG)
+        assert await redirects_logged() == 4
+        logging.disable(logging.DEBUG)
+        try:
+            assert await redirects_logged() == 0
+        finally:
+            logging.disable(logging.NOTSET)
+        assert await redirects_logged() == 4
+        logger.disabled = True
+        try:
+            assert await redirects_logged() == 0
+        finally:
+            logger.disabled = False
+        assert await redirects_logged() == 4
+        # The root logger's level decides for a logger left at NOTSET.
+        logger.setLevel(logging.NOTSET)
+        root = logging.getLogger()
+        saved = root.level
+        root.setLevel(logging.DEBUG)
+        try:
+            assert await redirects_logged() == 4
+        finally:
+            root.setLevel(saved)
+        assert await redirects_logged() == (4 if saved <= logging.DEBUG else 0)
+    finally:
+        client.close()
