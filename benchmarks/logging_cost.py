@@ -1,0 +1,149 @@
+"""What the ``ferrofetch`` logger costs per ``Client.fetch``, in instructions counted by callgrind.
+
+    python benchmarks/logging_cost.py                  # off vs absent vs DEBUG, 2 runs each
+    python benchmarks/logging_cost.py --modes off,absent --runs 3
+
+Run it with the Python where a release build of ferrofetch is installed (``benchmarks/run``
+builds one into ``benchmarks/.work/venv``); it needs ``valgrind``. Timings on a shared machine
+drift by more than the few percent at stake; instructions do not.
+
+Each mode runs ``Client.fetch`` of 100 B under ``asyncio.gather`` (64 in flight, after 64
+warm-up requests) in a process of its own under ``valgrind --tool=callgrind``, against a
+``LoopbackServer`` in another process, once with 500 requests and once with 1,500: the
+difference over 1,000 is the marginal cost of a request, every thread of the client included,
+start-up and imports excluded. Modes:
+
+- ``off``: the default, the ``ferrofetch`` logger does not take DEBUG records;
+- ``absent``: ``FERROFETCH_BENCH_NO_LOGGING=1``, a lever for this benchmark only: calls read no
+  level and run outside the scope that gathers their events, as if logging did not exist;
+- ``debug``: the logger at DEBUG with a ``StreamHandler`` to ``/dev/null`` (one ``connection``
+  record per request, made and written by Python's ``logging``).
+
+It prints thousands of instructions per request for each mode and run, and ``off ÷ absent``.
+Only 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+SERVER = (
+    "import sys, ferrofetch.testing\n"
+    "server = ferrofetch.testing.LoopbackServer()\n"
+    "print(server.url, flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+CLIENT = """
+import asyncio, logging, os, sys
+import ferrofetch
+
+url, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if mode == "debug":
+    logger = logging.getLogger("ferrofetch")
+    logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    logger.setLevel(logging.DEBUG)
+
+
+async def main():
+    client = ferrofetch.Client()
+    sem = asyncio.Semaphore(64)
+
+    async def one(i):
+        async with sem:
+            response = await client.fetch(f"{url}/bytes/100?i={i}")
+            assert response.status == 200 and len(response.content) == 100
+
+    await asyncio.gather(*(one(i) for i in range(64)))
+    await asyncio.gather(*(one(i) for i in range(n)))
+    client.close()
+
+
+asyncio.run(main())
+"""
+
+SMALL, LARGE = 500, 1_500
+
+
+def instructions(url: str, n: int, mode: str) -> int:
+    """Instructions callgrind counted in a client process making ``n`` requests in ``mode``."""
+    env = dict(os.environ)
+    env.pop("FERROFETCH_BENCH_NO_LOGGING", None)
+    if mode == "absent":
+        env["FERROFETCH_BENCH_NO_LOGGING"] = "1"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={tmp}/callgrind.out",
+                sys.executable,
+                "-c",
+                CLIENT,
+                url,
+                str(n),
+                mode,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"{mode}, {n} requests: exit code {out.returncode}\n{out.stderr[-2000:]}")
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count in callgrind's output:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--modes", default="off,absent,debug", help="comma-separated: off, absent, debug")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each mode, alternated")
+    args = parser.parse_args()
+    modes = args.modes.split(",")
+    for mode in modes:
+        if mode not in ("off", "absent", "debug"):
+            parser.error(f"unknown mode {mode!r}")
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip().rstrip("/")
+        per_request: dict[str, list[float]] = {mode: [] for mode in modes}
+        for run in range(args.runs):
+            for mode in modes:
+                small, large = instructions(url, SMALL, mode), instructions(url, LARGE, mode)
+                marginal = (large - small) / (LARGE - SMALL)
+                per_request[mode].append(marginal)
+                print(f"run {run + 1} {mode:6} {marginal / 1e3:7.1f}k instructions per request", flush=True)
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=30)
+    print()
+    medians = {mode: statistics.median(values) for mode, values in per_request.items()}
+    for mode, value in medians.items():
+        runs = " / ".join(f"{v / 1e3:.1f}k" for v in per_request[mode])
+        print(f"{mode:6} {value / 1e3:7.1f}k per request (runs: {runs})")
+    if "off" in medians and "absent" in medians:
+        off, absent = medians["off"], medians["absent"]
+        print(f"off ÷ absent: {off / absent:.4f} ({(off - absent) / 1e3:+.2f}k instructions per request)")
+
+
+if __name__ == "__main__":
+    main()
