@@ -72,9 +72,11 @@ asyncio.run(main())
 SMALL, LARGE = 500, 1_500
 
 
-def instructions(url: str, n: int, mode: str) -> int:
-    """Instructions callgrind counted in a client process making ``n`` requests in ``mode``."""
-    env = dict(os.environ)
+def instructions(url: str, n: int, mode: str, keep: str | None = None) -> int:
+    """Instructions callgrind counted in a client process making ``n`` requests in ``mode``; its
+    profile is left in the directory ``keep`` when given (for ``callgrind_annotate``)."""
+    # One hash seed for every run, so that dict and set layouts do not differ between them.
+    env = dict(os.environ, PYTHONHASHSEED="0")
     env.pop("FERROFETCH_BENCH_NO_LOGGING", None)
     if mode == "absent":
         env["FERROFETCH_BENCH_NO_LOGGING"] = "1"
@@ -83,7 +85,7 @@ def instructions(url: str, n: int, mode: str) -> int:
             [
                 "valgrind",
                 "--tool=callgrind",
-                f"--callgrind-out-file={tmp}/callgrind.out",
+                f"--callgrind-out-file={keep or tmp}/callgrind.{mode}.{n}.out",
                 sys.executable,
                 "-c",
                 CLIENT,
@@ -111,6 +113,7 @@ def main() -> None:
     )
     parser.add_argument("--modes", default="off,absent,debug", help="comma-separated: off, absent, debug")
     parser.add_argument("--runs", type=int, default=2, help="runs of each mode, alternated")
+    parser.add_argument("--keep", default=None, help="directory to leave callgrind's profiles in")
     args = parser.parse_args()
     modes = args.modes.split(",")
     for mode in modes:
@@ -127,7 +130,8 @@ def main() -> None:
         per_request: dict[str, list[float]] = {mode: [] for mode in modes}
         for run in range(args.runs):
             for mode in modes:
-                small, large = instructions(url, SMALL, mode), instructions(url, LARGE, mode)
+                small = instructions(url, SMALL, mode, args.keep)
+                large = instructions(url, LARGE, mode, args.keep)
                 marginal = (large - small) / (LARGE - SMALL)
                 per_request[mode].append(marginal)
                 print(f"run {run + 1} {mode:6} {marginal / 1e3:7.1f}k instructions per request", flush=True)

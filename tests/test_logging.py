@@ -11,7 +11,7 @@ from collections.abc import Callable
 import ferrofetch
 import pytest
 
-from tests.servers import HttpServer, RawHandler, RawServer, read_head
+from tests.servers import H2Server, HttpServer, RawHandler, RawServer, read_head
 
 
 def events(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> list[tuple[str, str]]:
@@ -36,6 +36,47 @@ async def test_connections_opened_then_reused(
     connection = [m for e, m in events(caplog) if e == "connection"]
     origin = http_server.url.rstrip("/")
     assert connection == [
+        f"opened a new connection to {origin} (HTTP/1.1)",
+        f"reused a pooled connection to {origin} (HTTP/1.1)",
+    ]
+    assert http_server.stats.connections_accepted == 1
+
+
+async def test_an_http2_connection_over_tls_is_opened_then_reused(
+    caplog: pytest.LogCaptureFixture, h2_server: H2Server
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    client = ferrofetch.Client(ca_bundle=h2_server.ca_bundle)
+    try:
+        for _ in range(3):
+            assert (await client.fetch(h2_server.url_for("/h2"), timeout=10)).http_version == "HTTP/2"
+    finally:
+        client.close()
+    origin = h2_server.url_for("/").rstrip("/")
+    assert [m for e, m in events(caplog) if e == "connection"] == [
+        f"opened a new connection to {origin} (HTTP/2.0)",
+        f"reused a pooled connection to {origin} (HTTP/2.0)",
+        f"reused a pooled connection to {origin} (HTTP/2.0)",
+    ]
+
+
+async def test_a_connection_opened_before_debug_reads_as_opened_at_its_first_use_after(
+    caplog: pytest.LogCaptureFixture, http_server: HttpServer
+) -> None:
+    """New and pooled connections are told apart by their addresses, looked at only at DEBUG."""
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    logger = logging.getLogger("ferrofetch")
+    logger.setLevel(logging.INFO)
+    client = ferrofetch.Client()
+    try:
+        await client.fetch(http_server.url_for("/bytes/5"))
+        logger.setLevel(logging.DEBUG)
+        for _ in range(2):
+            await client.fetch(http_server.url_for("/bytes/5"))
+    finally:
+        client.close()
+    origin = http_server.url.rstrip("/")
+    assert [m for e, m in events(caplog) if e == "connection"] == [
         f"opened a new connection to {origin} (HTTP/1.1)",
         f"reused a pooled connection to {origin} (HTTP/1.1)",
     ]

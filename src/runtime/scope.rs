@@ -4,19 +4,22 @@
 //!
 //! The level is read where `Logger.isEnabledFor` reads it, without calling it: the logger's
 //! `disabled` flag, then the answer `logging` caches per level in `Logger._cache`, which it
-//! empties on every change that can alter an answer (`setLevel` on any logger, `disable`,
-//! `dictConfig`). Only when that cache holds no answer is `isEnabledFor` called, and it fills the
-//! cache. A call therefore costs two dictionary lookups, not a Python call (≈ 1.3k instructions).
+//! empties whenever an answer can change (`setLevel` on any logger, `logging.disable`). Only when
+//! that cache holds no answer is `isEnabledFor` called, and it fills the cache. A call therefore
+//! costs a few dictionary lookups, not a Python call (which cost ≈ 1.2k instructions).
 //!
 //! The scope is a tokio task-local around the call's work, so every layer of a hop (the hop loop,
-//! reqwest's retry policy, the connector) reaches it without a parameter. Its events go back to
-//! the event loop with the call's completion and are logged there in one batch: a request never
-//! takes the GIL on a runtime thread to log, and DEBUG events are not even formatted when DEBUG
-//! is off.
+//! reqwest's retry policy) reaches it without a parameter. Its events go back to the event loop
+//! with the call's completion and are logged there in one batch: a request never takes the GIL on
+//! a runtime thread to log, and DEBUG events are not even formatted when DEBUG is off. A call with
+//! DEBUG off and no mock router runs without a scope, since the task-local costs on every poll;
+//! the rare warnings of such a call wait in [`LOOSE`] for the next completion on any event loop,
+//! at the latest the call's own.
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -55,10 +58,13 @@ pub struct Scope {
 }
 
 /// `FERROFETCH_BENCH_NO_LOGGING=1`, for the benchmark only (benchmarks/README.md): calls read no
-/// level and run outside any scope, so that logging off can be compared with logging absent.
-/// Nothing is logged then, warnings included.
+/// level (DEBUG is never on), so that logging off can be compared with logging absent.
 static ABSENT: LazyLock<bool> =
     LazyLock::new(|| std::env::var_os("FERROFETCH_BENCH_NO_LOGGING").is_some_and(|v| v == "1"));
+
+/// Warnings of calls that run without a scope, and whether there are any (read per completion).
+static LOOSE: Mutex<Vec<Event>> = Mutex::new(Vec::new());
+static LOOSE_PENDING: AtomicBool = AtomicBool::new(false);
 
 /// `ferrofetch._logging`, where the logger lives.
 fn logging_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
@@ -96,7 +102,7 @@ impl Scope {
 
     /// Runs `work` inside this scope; its output comes back with the events it recorded.
     pub async fn run<F: Future>(self, work: F) -> (F::Output, Events) {
-        if *ABSENT && self.event_loop.is_none() {
+        if !self.debug && self.event_loop.is_none() {
             return (work.await, Events::default());
         }
         SCOPE
@@ -196,13 +202,19 @@ pub fn debug(event: &'static str, message: impl FnOnce() -> String) {
 
 /// Records a WARNING event (rare: always recorded, filtered by the logger when emitted).
 pub fn warning(event: &'static str, message: String) {
-    let _ = SCOPE.try_with(|scope| {
-        scope.events.borrow_mut().push(Event {
-            level: Level::Warning,
-            event,
-            message,
-        });
+    let mut warning = Some(Event {
+        level: Level::Warning,
+        event,
+        message,
     });
+    let _ = SCOPE.try_with(|scope| scope.events.borrow_mut().extend(warning.take()));
+    if let Some(warning) = warning {
+        LOOSE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(warning);
+        LOOSE_PENDING.store(true, Ordering::Release);
+    }
 }
 
 /// The event loop of the running call, while a mock router is installed.
@@ -216,7 +228,11 @@ pub fn event_loop() -> Option<TaskLocals> {
 impl Events {
     /// Logs the events on the `ferrofetch` logger, in one call into Python. Logging never fails
     /// a request: an error here is reported as unraisable.
-    pub fn emit(self, py: Python<'_>) {
+    pub fn emit(mut self, py: Python<'_>) {
+        if LOOSE_PENDING.load(Ordering::Relaxed) && LOOSE_PENDING.swap(false, Ordering::Acquire) {
+            let loose = std::mem::take(&mut *LOOSE.lock().unwrap_or_else(PoisonError::into_inner));
+            self.0.splice(0..0, loose);
+        }
         if self.0.is_empty() {
             return;
         }
