@@ -125,7 +125,9 @@ struct Logger {
 }
 
 /// Whether the `ferrofetch` logger takes DEBUG records now: what `logger.isEnabledFor(DEBUG)`
-/// answers, read from the state it reads (module documentation).
+/// answers, read from the state it reads (module documentation). Out of line so that
+/// `benchmarks/logging_cost.py` can count its instructions apart.
+#[inline(never)]
 fn debug_on(py: Python<'_>) -> PyResult<bool> {
     static LOGGER: PyOnceLock<Logger> = PyOnceLock::new();
     let logger = LOGGER.get_or_try_init(py, || {
