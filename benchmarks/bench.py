@@ -53,8 +53,8 @@ CLIENTS: dict[str, tuple[str, str]] = {
 FERRO = ("ff_fetch_all", "ff_fetch", "ff_session")
 # A ferrofetch client run with one setting changed, to set against the same client in the same
 # rounds; never part of a default run. name -> (the client it varies, environment it adds).
-# FERROFETCH_BENCH_NO_LOGGING=1 is a benchmark-only lever: calls read no logger level and run
-# outside the scope that gathers their events, as if logging did not exist (README, Levers).
+# FERROFETCH_BENCH_NO_LOGGING=1 is a benchmark-only lever: calls do not read the logger's level,
+# the one thing logging costs per call when it is off (README, "What logging costs").
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "ff_fetch_all_nolog": ("ff_fetch_all", {"FERROFETCH_BENCH_NO_LOGGING": "1"}),
     "ff_fetch_nolog": ("ff_fetch", {"FERROFETCH_BENCH_NO_LOGGING": "1"}),
@@ -438,8 +438,8 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         add("")
         add(
             "A ferrofetch client against itself with one setting changed, alternated in the same rounds. "
-            "*logging absent*: `FERROFETCH_BENCH_NO_LOGGING=1`, a lever of this benchmark only (no "
-            "logger level read, no scope gathering events), against logging off (the default). "
+            "*logging absent*: `FERROFETCH_BENCH_NO_LOGGING=1`, a lever of this benchmark only: calls "
+            "do not read the logger's level, the one thing logging off (the default) does per call. "
             "Timings on a shared machine drift by more than a few percent; "
             "`benchmarks/logging_cost.py` counts instructions instead."
         )

@@ -14,8 +14,9 @@ difference over 1,000 is the marginal cost of a request, every thread of the cli
 start-up and imports excluded. Modes:
 
 - ``off``: the default, the ``ferrofetch`` logger does not take DEBUG records;
-- ``absent``: ``FERROFETCH_BENCH_NO_LOGGING=1``, a lever for this benchmark only: calls read no
-  level and run outside the scope that gathers their events, as if logging did not exist;
+- ``absent``: ``FERROFETCH_BENCH_NO_LOGGING=1``, a lever for this benchmark only: calls do not
+  read the logger's level, as if logging did not exist (with DEBUG off a call enters no scope and
+  records nothing, so the level read is all that logging off runs);
 - ``debug``: the logger at DEBUG with a ``StreamHandler`` to ``/dev/null`` (one ``connection``
   record per request, made and written by Python's ``logging``).
 

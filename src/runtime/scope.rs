@@ -6,7 +6,7 @@
 //! `disabled` flag, then the answer `logging` caches per level in `Logger._cache`, which it
 //! empties whenever an answer can change (`setLevel` on any logger, `logging.disable`). Only when
 //! that cache holds no answer is `isEnabledFor` called, and it fills the cache. A call therefore
-//! costs a few dictionary lookups, not a Python call (which cost ≈ 1.2k instructions).
+//! costs three dictionary lookups (≈ 0.6k instructions), not a call into Python.
 //!
 //! The scope is a tokio task-local around the call's work, so every layer of a hop (the hop loop,
 //! reqwest's retry policy) reaches it without a parameter. Its events go back to the event loop
@@ -100,7 +100,8 @@ impl Scope {
         })
     }
 
-    /// Runs `work` inside this scope; its output comes back with the events it recorded.
+    /// Runs `work` inside this scope; its output comes back with the events it recorded. With
+    /// DEBUG off and no mock router there is nothing to hand down, and no scope is entered.
     pub async fn run<F: Future>(self, work: F) -> (F::Output, Events) {
         if !self.debug && self.event_loop.is_none() {
             return (work.await, Events::default());
