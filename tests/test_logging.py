@@ -170,6 +170,35 @@ async def test_a_redirect_from_https_to_http_is_a_warning(
     ]
 
 
+async def test_warnings_of_every_api_are_logged_by_the_time_the_call_returns(
+    caplog: pytest.LogCaptureFixture, tls_server: HttpServer, http_server: HttpServer
+) -> None:
+    """With DEBUG off a call records nothing but its warnings, each logged when a call completes,
+    at the latest its own: none is lost or left for a later call."""
+    caplog.set_level(logging.WARNING, logger="ferrofetch")
+    start = tls_server.url_for(f"/redirect-to?url={http_server.url_for('/bytes/3')}")
+
+    def warned() -> int:
+        count = len(events(caplog, logging.WARNING))
+        caplog.clear()
+        return count
+
+    responses = await ferrofetch.fetch_all([start] * 3, ca_bundle=tls_server.ca_bundle)
+    assert [r.status for r in responses] == [200] * 3
+    assert warned() == 3
+    # Certificates are not what this test is about.
+    async with ferrofetch.ClientSession(connector=ferrofetch.TCPConnector(ssl=False)) as session:
+        async with session.get(start) as response:
+            await response.read()
+        assert warned() == 1
+    client = ferrofetch.Client(ca_bundle=tls_server.ca_bundle)
+    try:
+        await client.fetch(start)
+        assert warned() == 1
+    finally:
+        client.close()
+
+
 async def test_too_many_shared_pools_is_a_warning(
     caplog: pytest.LogCaptureFixture, http_server: HttpServer
 ) -> None:
