@@ -38,7 +38,10 @@ mod _core {
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        module.add("DEFAULT_MAX_BODY_SIZE", py::options::DEFAULT_MAX_BODY_SIZE)?;
+        module.add(
+            "DEFAULT_MAX_BODY_SIZE",
+            request::options::DEFAULT_MAX_BODY_SIZE,
+        )?;
         module.add("DEFAULT_USER_AGENT", engine::pool::DEFAULT_USER_AGENT)?;
         Ok(())
     }

@@ -28,7 +28,7 @@ impl Client {
         }
         let config = self.pools.config().with_overrides(kwargs)?;
         let own = config == *self.pools.config();
-        self.pools.engine((!own).then_some(config))
+        Ok(self.pools.engine((!own).then_some(config))?)
     }
 }
 
