@@ -23,17 +23,17 @@ mod _core {
     #[pymodule_export]
     use py::fork::_after_fork_in_child;
     #[pymodule_export]
-    use py::pending::Pending;
-    #[pymodule_export]
     use py::response::{json_text, Response};
     #[pymodule_export]
     use py::router::_install_router;
+    #[pymodule_export]
+    use py::runtime::{_shutdown, configure, runtime_info};
     #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]
     use py::stream::{Redirect, StreamResponse};
     #[pymodule_export]
-    use runtime::workers::{_shutdown, configure, runtime_info};
+    use runtime::pending::Pending;
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {

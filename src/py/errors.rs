@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyModule};
 
 use crate::engine::error::ConfigError;
 use crate::request::error::{ErrorKind, FetchError};
+use crate::runtime::workers::RuntimeError;
 
 impl FetchError {
     /// The Python exception for this failure, an instance of a `ferrofetch.exceptions` class.
@@ -104,6 +105,15 @@ impl From<ConfigError> for PyErr {
             ConfigError::File { ref source, .. } => {
                 PyErr::from(std::io::Error::new(source.kind(), error.to_string()))
             }
+        }
+    }
+}
+
+impl From<RuntimeError> for PyErr {
+    fn from(error: RuntimeError) -> PyErr {
+        match error {
+            RuntimeError::InvalidWorkerThreads(message) => PyValueError::new_err(message),
+            RuntimeError::Unavailable(message) => PyRuntimeError::new_err(message),
         }
     }
 }

@@ -19,7 +19,6 @@ use crate::py::errors::runtime_error;
 use crate::py::fetch::url_text;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
 use crate::py::options::Kwargs;
-use crate::py::pending::Pending;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
 use crate::request::options::RequestOptions;
 use crate::request::send::{bounded, bounded_until, check_body_size, Hops, Sent, Step};
@@ -28,6 +27,7 @@ use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
 use crate::response::head::Head;
 use crate::runtime::bridge;
+use crate::runtime::pending::Pending;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
 /// costs no extra trip through the event loop.
