@@ -3,4 +3,5 @@
 pub mod connections;
 pub mod error;
 pub mod pool;
+pub mod resolve;
 pub mod warmup;

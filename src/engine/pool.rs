@@ -80,6 +80,7 @@ impl ClientConfig {
                 ),
             )]))
             .tcp_nodelay(true)
+            .dns_resolver(std::sync::Arc::new(crate::engine::resolve::SystemResolver))
             .connector_layer(crate::engine::connections::CountConnections)
             .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));

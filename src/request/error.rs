@@ -8,6 +8,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::engine::resolve::ResolveError;
+
 /// What went wrong, in the user's terms; each kind maps to one exception class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -283,7 +285,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
                 format!("could not connect to the proxy: {}", innermost(err)),
             );
         }
-        if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        if find_cause::<ResolveError>(err).is_some() {
             return (
                 ErrorKind::ConnectorDns,
                 format!("could not resolve the host name: {}", innermost(err)),
