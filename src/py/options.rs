@@ -19,6 +19,7 @@ use crate::request::options::{
 };
 use crate::request::upload::RequestBody;
 
+/// Requests of one `fetch_all` in flight at once, as many as aiohttp's default connector `limit`.
 pub const DEFAULT_CONCURRENCY: usize = 100;
 
 /// Keyword arguments being consumed.
