@@ -34,13 +34,13 @@ pub fn start_fetch<'py>(
     function: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = url_text(url)?;
-    let options = RequestOptions::from_kwargs(py, kwargs)?;
+    let options = RequestOptions::shared_from_kwargs(py, kwargs)?;
     kwargs.finish(function)?;
     let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
-    bridge::spawn_for_loop(
+    bridge::spawn_made_for_loop(
         py,
         "fetch",
-        execute(engine, Arc::new(options), url),
+        move || execute(engine, options, url),
         |py, result| match result {
             Ok(fetched) => Ok(Py::new(py, Response::new(fetched))?.into_any()),
             Err(error) => Err(error.into_pyerr(py)),

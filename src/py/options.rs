@@ -3,9 +3,12 @@
 //! One parser serves `fetch`, `fetch_all` and `Client.open`: each takes `**options` and pops what it
 //! knows; whatever is left is an unexpected keyword, reported like Python reports one.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
@@ -83,6 +86,11 @@ impl<'py> Kwargs<'py> {
         }
     }
 
+    /// Whether no keyword was given at all.
+    pub fn is_empty(&self) -> bool {
+        self.dict.as_ref().is_none_or(|dict| dict.is_empty())
+    }
+
     /// Whether `name` was given (and is not consumed yet).
     pub fn contains(&self, name: &str) -> PyResult<bool> {
         match &self.dict {
@@ -106,6 +114,20 @@ impl<'py> Kwargs<'py> {
 }
 
 impl RequestOptions {
+    /// The request options of a call's keywords, shared: a call without any (most calls) takes
+    /// one set of defaults, parsed once.
+    pub fn shared_from_kwargs(py: Python<'_>, kwargs: &Kwargs<'_>) -> PyResult<Arc<Self>> {
+        static DEFAULTS: PyOnceLock<Arc<RequestOptions>> = PyOnceLock::new();
+        if kwargs.is_empty() {
+            return DEFAULTS
+                .get_or_try_init(py, || {
+                    Self::from_kwargs(py, &Kwargs::new(None)).map(Arc::new)
+                })
+                .cloned();
+        }
+        Self::from_kwargs(py, kwargs).map(Arc::new)
+    }
+
     /// The request options of a call's keywords; absent ones take the defaults.
     pub fn from_kwargs(py: Python<'_>, kwargs: &Kwargs<'_>) -> PyResult<Self> {
         let method_text: String = kwargs.take_as("method", "GET".to_owned())?;

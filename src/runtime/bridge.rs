@@ -187,8 +187,27 @@ where
     W: std::future::Future<Output = Result<T, FetchError>> + Send + 'static,
     C: FnOnce(Python<'_>, Result<T, FetchError>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    // Boxed once here: the request future is several KB, and it moves a few times below.
+    // Boxed once here: the future may be several KB, and it moves a few times below.
     let work = Box::pin(work);
+    spawn_made_for_loop(py, what, move || work, on_done)
+}
+
+/// [`spawn_for_loop`] for work that `make` builds on the runtime thread. A request future is
+/// tens of KB (reqwest's and hyper's states inline), and building one is a copy of all of it:
+/// made here, that copy is paid on the runtime rather than on the event loop's thread, which
+/// only moves the few captures of `make`.
+pub fn spawn_made_for_loop<'py, T, W, M, C>(
+    py: Python<'py>,
+    what: &'static str,
+    make: M,
+    on_done: C,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Send + 'static,
+    W: std::future::Future<Output = Result<T, FetchError>> + Send + 'static,
+    M: FnOnce() -> W + Send + 'static,
+    C: FnOnce(Python<'_>, Result<T, FetchError>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
     let launch: Launch = Box::new(move |pending, event_loop| {
         let py = pending.py();
         let shared = completer_for(py, event_loop)?;
@@ -196,6 +215,9 @@ where
         let future_ref = pending.clone().unbind();
         let (abort, registration) = AbortHandle::new_pair();
         let task = async move {
+            // Boxed: the future is large, and it moves into the wrappers below. Allocated
+            // before it is made, so that it can be made in place rather than copied in.
+            let work = Box::into_pin(Box::write(Box::new_uninit(), make()));
             let (result, events) = scope.run(AssertUnwindSafe(work).catch_unwind()).await;
             let result = match result {
                 Ok(result) => result,
