@@ -19,7 +19,9 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use py::client::{fetch, fetch_all, Client};
+    use py::client::{fetch_all, Client};
+    #[pymodule_export]
+    use py::fetch::fetch;
     #[pymodule_export]
     use py::fork::_after_fork_in_child;
     #[pymodule_export]

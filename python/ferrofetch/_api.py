@@ -1,6 +1,7 @@
 """The module-level request functions.
 
-They return the core's ``Pending`` as it is: a coroutine to asyncio (``asyncio.run``,
+``fetch`` is the native function itself; ``fetch_all`` wraps the native one for its overloads. They
+return the core's ``Pending`` as it is: a coroutine to asyncio (``asyncio.run``,
 ``create_task``, ``gather``, ``wait_for``, ``TaskGroup`` all take it), which yields itself as the
 future to wait on, so an ``await`` needs no wrapper coroutine or ``asyncio.Future``.
 """
@@ -16,43 +17,15 @@ from typing import TYPE_CHECKING, Literal, overload
 from . import _core
 from ._core import Pending, Response
 
+# The native function itself, with no Python frame around it: a call under ``asyncio.gather`` is
+# dominated by per-call costs, and a wrapper taking ``**options`` is one of them (its docstring
+# is in ``_core.pyi``).
+from ._core import fetch as fetch
+
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .options import FetchOptions
-
-
-def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]:
-    """Fetch one URL and return the response with its body read.
-
-    ```python
-    response = await ferrofetch.fetch("http://127.0.0.1:8080/", timeout=10)
-    print(response.status, len(response.content), "bytes")
-    ```
-
-    Args:
-        url: an ``http://`` or ``https://`` URL, as a ``str``.
-        **options: any of :class:`ferrofetch.options.FetchOptions`: the request options
-            (``method``, ``headers``, ``data``/``json``, ``params``, ``timeout`` in seconds, default
-            300, ``follow_redirects``, ``max_redirects`` default 10 (redirects followed at most; 0
-            follows none), ``skip_auto_headers``, ``max_body_size`` in bytes,
-            default 128 MiB, ``decompress``) and the connection options (``verify``, ``ca_bundle``,
-            ``http2``, ``connect_timeout`` in seconds, default 30, ``read_timeout``, ``proxy``...),
-            which select one of the shared pools.
-
-    Returns:
-        A ``Pending`` to await (a coroutine to asyncio); made inside a running event loop, the
-        request starts at once.
-
-    Raises:
-        InvalidURL: the URL does not parse or has no host (also a ``ValueError``).
-        NonHttpUrlClientError: a scheme other than http or https.
-        ClientConnectorError: the connection could not be opened (see the error reference).
-        ServerTimeoutError: ``timeout`` ran out (an ``asyncio.TimeoutError``).
-        ClientPayloadError: the body was truncated or could not be decoded.
-        TypeError: an unknown option or a value of the wrong type.
-    """
-    return _core.fetch(url, **options)
 
 
 @overload

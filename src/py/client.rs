@@ -131,21 +131,6 @@ impl Client {
     }
 }
 
-/// Module-level `fetch`: the shared pool for the client-level options given.
-#[pyfunction]
-#[pyo3(signature = (url, **options))]
-pub fn fetch<'py>(
-    py: Python<'py>,
-    url: &Bound<'py, PyAny>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Pending::deferring_errors(py, "fetch", || {
-        let kwargs = Kwargs::new(options);
-        let engine = shared_engine(ClientConfig::from_kwargs(&kwargs)?)?;
-        crate::py::fetch::start_fetch(py, engine, url, &kwargs, "fetch")
-    })
-}
-
 /// Module-level `fetch_all`: the shared pool for the client-level options given.
 #[pyfunction]
 #[pyo3(signature = (urls, **options))]

@@ -215,8 +215,9 @@ where
         let future_ref = pending.clone().unbind();
         let (abort, registration) = AbortHandle::new_pair();
         let task = async move {
-            // Boxed: the future is large, and it moves into the wrappers below. Allocated
-            // before it is made, so that it can be made in place rather than copied in.
+            // Boxed, as it moves into the wrappers below; and the box allocated before the
+            // future is made, so that it is made in place rather than copied in (`Box::pin`
+            // of it, or assigning it into a box, copies every byte).
             let work = Box::into_pin(Box::write(Box::new_uninit(), make()));
             let (result, events) = scope.run(AssertUnwindSafe(work).catch_unwind()).await;
             let result = match result {
