@@ -39,11 +39,17 @@ impl Head {
 #[pyclass(frozen, module = "ferrofetch")]
 pub struct Response {
     head: Head,
-    /// Released once `content` has made its `bytes` copy: a body is held once, not twice.
-    body: std::sync::Mutex<ReceivedBody>,
+    body: std::sync::Mutex<Body>,
     elapsed: Duration,
     headers: PyOnceLock<Py<PyAny>>,
-    content: PyOnceLock<Py<PyBytes>>,
+}
+
+/// The body as received until `content` first asks, then only the `bytes` made of it: a body is
+/// held once, not twice. Behind a plain lock taken under the GIL, not a `PyOnceLock`, whose first
+/// initialisation (once per response) releases and retakes the GIL.
+enum Body {
+    Received(ReceivedBody),
+    Bytes(Py<PyBytes>),
 }
 
 impl Response {
@@ -57,9 +63,8 @@ impl Response {
         Response {
             elapsed,
             head,
-            body: std::sync::Mutex::new(body),
+            body: std::sync::Mutex::new(Body::Received(body)),
             headers: PyOnceLock::new(),
-            content: PyOnceLock::new(),
         }
     }
 }
@@ -151,14 +156,13 @@ impl Response {
 
     #[getter]
     fn content(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
-        self.content
-            .get_or_try_init(py, || {
-                let mut body = self.body.lock().unwrap_or_else(|p| p.into_inner());
-                let bytes = body.to_pybytes(py)?.unbind();
-                *body = ReceivedBody::default();
-                Ok(bytes)
-            })
-            .map(|content| content.clone_ref(py))
+        let mut body = self.body.lock().unwrap_or_else(|p| p.into_inner());
+        let bytes = match &*body {
+            Body::Bytes(bytes) => return Ok(bytes.clone_ref(py)),
+            Body::Received(received) => received.to_pybytes(py)?.unbind(),
+        };
+        *body = Body::Bytes(bytes.clone_ref(py));
+        Ok(bytes)
     }
 
     #[getter]
@@ -243,7 +247,6 @@ impl Response {
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
     fn _from_state(
-        py: Python<'_>,
         url: String,
         method: &str,
         status: u16,
@@ -275,15 +278,11 @@ impl Response {
             started: Instant::now(),
             sent_headers: None,
         };
-        let cached = PyOnceLock::new();
-        // A fresh lock cannot already hold a value.
-        let _ = cached.set(py, content);
         Ok(Response {
             head,
-            body: std::sync::Mutex::new(ReceivedBody::default()),
+            body: std::sync::Mutex::new(Body::Bytes(content)),
             elapsed: Duration::from_nanos(elapsed_ns),
             headers: PyOnceLock::new(),
-            content: cached,
         })
     }
 
