@@ -215,10 +215,11 @@ where
         let future_ref = pending.clone().unbind();
         let (abort, registration) = AbortHandle::new_pair();
         let task = async move {
-            // Boxed, as it moves into the wrappers below; and the box allocated before the
-            // future is made, so that it is made in place rather than copied in (`Box::pin`
-            // of it, or assigning it into a box, copies every byte).
-            let work = Box::into_pin(Box::write(Box::new_uninit(), make()));
+            // Made on its first poll, inside the panic guard below; boxed, so that what the
+            // wrappers hold is small; and the box allocated before the future is made, so that
+            // it is made in place rather than copied in (`Box::pin` of it, or assigning it
+            // into a box, copies every byte).
+            let work = async move { Box::into_pin(Box::write(Box::new_uninit(), make())).await };
             let (result, events) = scope.run(AssertUnwindSafe(work).catch_unwind()).await;
             let result = match result {
                 Ok(result) => result,
