@@ -19,7 +19,7 @@ from ._core import Pending, Response
 
 # The native function itself, with no Python frame around it: a call under ``asyncio.gather`` is
 # dominated by per-call costs, and a wrapper taking ``**options`` is one of them (its docstring
-# is in ``_core.pyi``).
+# is the doc comment of ``fetch`` in ``src/py/fetch.rs``).
 from ._core import fetch as fetch
 
 if TYPE_CHECKING:
