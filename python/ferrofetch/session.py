@@ -18,13 +18,13 @@ from http.cookies import BaseCookie
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, getversion, istr
 from yarl import URL
 
 from . import _bulk, _core
 from ._context import _RequestContextManager, _SessionRequestContextManager
-from ._headers import LooseHeaders, StrOrURL, folded_names
-from ._request import send_request
+from ._headers import AUTHORIZATION, COOKIE, LooseHeaders, StrOrURL, folded_names
+from ._request import send_plain, send_request
 from ._session_view import RaiseForStatus
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
@@ -131,6 +131,9 @@ class ClientSession:
         self._trace_configs: list[TraceConfig] = list(trace_configs or ())
         for trace_config in self._trace_configs:
             trace_config.freeze()
+        # What a request with every option at its default sends (see _plain_request).
+        self._plain: Optional[tuple[int, _core.Client, Optional[dict[str, Any]]]] = None
+        self._plain_urls: dict[StrOrURL, tuple[str, URL]] = {}
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if getattr(self, "_connector", None) is not None and not self.closed:
@@ -232,6 +235,8 @@ class ClientSession:
 
     def request(self, method: str, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
         """Send a request; await the result or use it with ``async with``."""
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, method, url, True, None))
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def _request(
@@ -254,6 +259,8 @@ class ClientSession:
         )
 
     def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "GET", url, allow_redirects, None))
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
 
     def options(
@@ -267,15 +274,23 @@ class ClientSession:
         return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "POST", url, True, data))
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
 
     def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "PUT", url, True, data))
         return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
 
     def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "PATCH", url, True, data))
         return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "DELETE", url, True, None))
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
     def ws_connect(self, url: StrOrURL, **kwargs: Any) -> Any:
@@ -323,6 +338,68 @@ class ClientSession:
                 text = before + separator + query + hash_sign + fragment
                 url = URL(text, encoded=True)
         return text, url
+
+    def _plain_request(
+        self, str_or_url: StrOrURL
+    ) -> Optional[tuple[_core.Client, dict[str, Any], str, URL]]:
+        """For a request to ``str_or_url`` with every option at its default: the native client,
+        the options ``send_request`` would give it (a template: copy before changing), and the
+        URL as text and parsed. ``None`` where the defaults need more than that (the session's
+        ``auth``, an ``Authorization`` or ``Cookie`` among its headers, a URL to refuse or that
+        is not HTTP(S)): ``send_request`` then does it all.
+
+        Kept until the session's headers or its native client change: every other setting
+        the template holds is fixed when the session is made.
+        """
+        connector = self._connector
+        if connector is None or connector.closed:
+            return None
+        plain = self._plain
+        if plain is None or plain[0] != getversion(self._default_headers) or plain[1] is not connector._client:
+            plain = self._plain = self._plain_template()
+        template = plain[2]
+        if template is None:
+            return None
+        if not isinstance(str_or_url, (str, URL)):
+            return None
+        known = self._plain_urls.get(str_or_url)
+        if known is None:
+            try:
+                known = self._request_url(str_or_url)
+            except (ValueError, TypeError):
+                return None
+            url = known[1]
+            if url.scheme not in ("http", "https") or not url.raw_host:
+                return None
+            if len(self._plain_urls) >= 256:
+                self._plain_urls.clear()
+            self._plain_urls[str_or_url] = known
+        return plain[1], template, known[0], known[1]
+
+    def _plain_template(self) -> tuple[int, _core.Client, Optional[dict[str, Any]]]:
+        """``send_request``'s options for a request with every option at its default (method
+        and ``follow_redirects`` to be set), or ``None`` where it adds credentials or cookies
+        to the session's headers."""
+        version = getversion(self._default_headers)
+        client = self._native_client()
+        headers = self._default_headers
+        if self._default_auth is not None or AUTHORIZATION in headers or COOKIE in headers:
+            return version, client, None
+        options: dict[str, Any] = {
+            "method": "GET",
+            "headers": list(headers.items()),
+            "follow_redirects": True,
+            "max_redirects": 10,
+            "max_body_size": None,
+            "timeout": seconds_or_none(self._timeout.total),
+            "each_redirect": True,
+        }
+        self._pool(options, self._timeout, True, None, None)
+        if self._skip_folded:
+            options["skip_auto_headers"] = list(self._skip_folded)
+        if not self._auto_decompress:
+            options["decompress"] = False
+        return version, client, options
 
     def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
         """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""

@@ -32,6 +32,12 @@ use crate::runtime::bridge;
 /// costs no extra trip through the event loop.
 const PREFETCH_LIMIT: usize = 64 * 1024;
 
+/// A body declared (`Content-Length`) at most this long is collected in the open itself for as
+/// long as it keeps arriving, so that `read()` finds it whole: the head and the body come back
+/// to Python as one completion instead of two trips through its event loop. Also the most
+/// (decoded) bytes so held.
+const GATHER_LIMIT: u64 = 1024 * 1024;
+
 /// The unread rest of a body, with the connection-limit permits it holds.
 struct Body {
     reader: BodyReader,
@@ -61,6 +67,25 @@ impl Body {
                 Some(Err(e)) => self.failed = Some(e),
                 None => break,
             }
+        }
+    }
+
+    /// Takes the body's chunks as they arrive, giving the connection's task a turn between
+    /// takes, until it ends, stops arriving (a turn brought nothing: the open never waits on
+    /// the network for a body) or `GATHER_LIMIT` bytes are held.
+    async fn gather(&mut self, url: &str, engine: &Engine) {
+        let mut seen = self.prefetched.len();
+        while !self.finished && self.failed.is_none() {
+            let held: usize = self.prefetched.iter().map(Bytes::len).sum();
+            if held as u64 >= GATHER_LIMIT {
+                break;
+            }
+            tokio::task::yield_now().await;
+            self.prefetch(url, engine);
+            if self.prefetched.len() == seen && !self.finished && self.failed.is_none() {
+                break;
+            }
+            seen = self.prefetched.len();
         }
     }
 
@@ -402,8 +427,23 @@ impl Drop for StreamResponse {
 }
 
 impl StreamResponse {
-    /// The response of a hop whose head has arrived; its body is read on demand, or dropped
-    /// unread for a redirect hop handed to Python (`drain_small` has read a small one already).
+    /// The final response, its small body (see `GATHER_LIMIT`) collected while it keeps
+    /// arriving, and what is still to come watched for the response's close.
+    async fn gathered(self) -> Self {
+        if self.content_length.is_some_and(|length| length <= GATHER_LIMIT) {
+            if let Ok(mut guard) = self.body.try_lock() {
+                if let Some(body) = guard.as_mut() {
+                    body.gather(&self.head.url, &self.engine).await;
+                }
+            }
+        }
+        close_when_given_up(&self.body, &self.stop, &self.engine);
+        self
+    }
+
+    /// The response of a hop whose head has arrived; its body is read on demand (see
+    /// `gathered`), or dropped unread for a redirect hop handed to Python (`drain_small` has
+    /// read a small one already).
     fn opened(
         engine: Arc<Engine>,
         mut sent: Sent,
@@ -431,7 +471,6 @@ impl StreamResponse {
         });
         let body = Arc::new(Mutex::new(body));
         let stop = CancellationToken::new();
-        close_when_given_up(&body, &stop, &engine);
         StreamResponse {
             content_length: head.content_length(),
             head,
@@ -570,9 +609,11 @@ fn open_hops<'py>(
         })
         .await?;
         Ok(match step {
-            Step::Final(sent) => Opened::Final(StreamResponse::opened(
-                engine, sent, &options, deadline, true,
-            )),
+            Step::Final(sent) => Opened::Final(
+                StreamResponse::opened(engine, sent, &options, deadline, true)
+                    .gathered()
+                    .await,
+            ),
             Step::Redirect { sent, next } => {
                 let status = sent.response.status();
                 let response =
