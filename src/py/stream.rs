@@ -430,7 +430,10 @@ impl StreamResponse {
     /// The final response, its small body (see `GATHER_LIMIT`) collected while it keeps
     /// arriving, and what is still to come watched for the response's close.
     async fn gathered(self) -> Self {
-        if self.content_length.is_some_and(|length| length <= GATHER_LIMIT) {
+        if self
+            .content_length
+            .is_some_and(|length| length <= GATHER_LIMIT)
+        {
             if let Ok(mut guard) = self.body.try_lock() {
                 if let Some(body) = guard.as_mut() {
                     body.gather(&self.head.url, &self.engine).await;
@@ -595,18 +598,26 @@ fn open_hops<'py>(
     let work = async move {
         let url_text = crate::request::error::redact(hops.url().as_str());
         let deadline = hops.deadline;
-        let step = bounded_until(&engine, deadline, options.timeout, &url_text, async {
-            loop {
-                match hops.send(&engine, &options).await? {
-                    Step::Redirect { sent, next } if !each_redirect => {
-                        let status = sent.response.status();
-                        drop(sent);
-                        hops.follow(&options, status, next)?;
+        // Boxed apart: the sending future is several KB, and `work` is moved (copied) on
+        // Python's thread before it runs; this way only its few captures are.
+        let step = Box::pin(bounded_until(
+            &engine,
+            deadline,
+            options.timeout,
+            &url_text,
+            async {
+                loop {
+                    match hops.send(&engine, &options).await? {
+                        Step::Redirect { sent, next } if !each_redirect => {
+                            let status = sent.response.status();
+                            drop(sent);
+                            hops.follow(&options, status, next)?;
+                        }
+                        step => return Ok(step),
                     }
-                    step => return Ok(step),
                 }
-            }
-        })
+            },
+        ))
         .await?;
         Ok(match step {
             Step::Final(sent) => Opened::Final(
