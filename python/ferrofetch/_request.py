@@ -9,7 +9,6 @@ redirect it stops with a ``Redirect`` so that the session's cookie jar takes the
 
 from __future__ import annotations
 
-import asyncio
 import re
 import warnings
 from collections.abc import Iterable
@@ -48,10 +47,14 @@ if TYPE_CHECKING:
 
     from ._session_view import RaiseForStatus, SessionView
 
+    # The native client, the options (a template), the URL as text and parsed.
+    PlainRequest = tuple[_core.Client, dict[str, Any], str, URL]
+
     class PlainSession(SessionView, Protocol):
         """A session that prepares its usual requests ahead (``ClientSession``)."""
 
-        def _plain_request(self, str_or_url: StrOrURL) -> Optional[tuple[_core.Client, dict[str, Any], str, URL]]: ...
+        def _plain_request(self, str_or_url: StrOrURL) -> Optional[PlainRequest]: ...
+
 
 __all__ = ["send_plain", "send_request"]
 

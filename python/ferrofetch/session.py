@@ -16,9 +16,9 @@ import warnings
 from collections.abc import Coroutine, Iterable
 from http.cookies import BaseCookie
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
-from multidict import CIMultiDict, getversion, istr
+from multidict import CIMultiDict, MultiDict, getversion, istr
 from yarl import URL
 
 from . import _bulk, _core
@@ -339,9 +339,7 @@ class ClientSession:
                 url = URL(text, encoded=True)
         return text, url
 
-    def _plain_request(
-        self, str_or_url: StrOrURL
-    ) -> Optional[tuple[_core.Client, dict[str, Any], str, URL]]:
+    def _plain_request(self, str_or_url: StrOrURL) -> Optional[tuple[_core.Client, dict[str, Any], str, URL]]:
         """For a request to ``str_or_url`` with every option at its default: the native client,
         the options ``send_request`` would give it (a template: copy before changing), and the
         URL as text and parsed. ``None`` where the defaults need more than that (the session's
@@ -355,7 +353,8 @@ class ClientSession:
         if connector is None or connector.closed:
             return None
         plain = self._plain
-        if plain is None or plain[0] != getversion(self._default_headers) or plain[1] is not connector._client:
+        version = _version(self._default_headers)
+        if plain is None or plain[0] != version or plain[1] is not connector._client:
             plain = self._plain = self._plain_template()
         template = plain[2]
         if template is None:
@@ -380,7 +379,7 @@ class ClientSession:
         """``send_request``'s options for a request with every option at its default (method
         and ``follow_redirects`` to be set), or ``None`` where it adds credentials or cookies
         to the session's headers."""
-        version = getversion(self._default_headers)
+        version = _version(self._default_headers)
         client = self._native_client()
         headers = self._default_headers
         if self._default_auth is not None or AUTHORIZATION in headers or COOKIE in headers:
@@ -448,6 +447,12 @@ class ClientSession:
         if proxy is not None:
             options["proxy"] = _proxy_url(proxy, proxy_auth)
         return client
+
+
+def _version(headers: CIMultiDict[str]) -> int:
+    """A number that changes whenever ``headers`` do (multidict keeps it)."""
+    # multidict's stub takes MultiDict[object] only; any multidict has a version.
+    return getversion(cast("MultiDict[object]", headers))
 
 
 def _pool_settings(timeout: ClientTimeout, trust_env: bool) -> dict[str, Any]:
