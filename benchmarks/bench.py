@@ -46,11 +46,24 @@ CLIENTS: dict[str, tuple[str, str]] = {
     "niquests": ("peer_niquests.py", "niquests"),
     # not a peer: reqwest alone, no Python (ceiling/, built by benchmarks/run)
     "reqwest": ("", "reqwest alone (Rust, no Python)"),
+    # opt-in variants (VARIANTS), named with --clients only
+    "ff_fetch_all_nolog": ("ff_fetch_all.py", "ferrofetch fetch_all, logging absent"),
+    "ff_fetch_nolog": ("ff_fetch.py", "ferrofetch fetch (gather), logging absent"),
 }
 FERRO = ("ff_fetch_all", "ff_fetch", "ff_session")
+# A ferrofetch client run with one setting changed, to set against the same client in the same
+# rounds; never part of a default run. name -> (the client it varies, environment it adds).
+# FERROFETCH_BENCH_NO_LOGGING=1 is a benchmark-only lever: calls do not read the logger's level,
+# the one thing logging costs per call when it is off (README, "What logging costs").
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "ff_fetch_all_nolog": ("ff_fetch_all", {"FERROFETCH_BENCH_NO_LOGGING": "1"}),
+    "ff_fetch_nolog": ("ff_fetch", {"FERROFETCH_BENCH_NO_LOGGING": "1"}),
+}
+OURS = FERRO + tuple(VARIANTS)
 CEILING = "reqwest"
 CEILING_BIN = WORK / "ceiling-target" / "release" / "ferrofetch-ceiling"
-PEERS = tuple(c for c in CLIENTS if c not in FERRO and c != CEILING)
+PEERS = tuple(c for c in CLIENTS if c not in OURS and c != CEILING)
+DEFAULT_CLIENTS = tuple(c for c in CLIENTS if c not in VARIANTS)
 QUICK_CLIENTS = ("ff_fetch_all", "ff_fetch", "ff_session", "aiohttp", "ry", "wreq", "reqwest")
 
 # name -> static file, body size, requests in a full run and in a quick run, requests in flight,
@@ -171,9 +184,13 @@ def run_client(
         cmd.append("--sequential")
     if wl.get("server", "http") in TLS_SERVERS:
         cmd += ["--ca", args.ca]
+    env = {k: v for k, v in os.environ.items() if k not in VARIANT_SETTINGS}
+    env.update(VARIANTS[name][1] if name in VARIANTS else {})
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=str(CLIENTS_DIR))
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.timeout, cwd=str(CLIENTS_DIR), env=env
+        )
     except subprocess.TimeoutExpired:
         return {"ok": False, "timeout": True, "error": f"timed out after {args.timeout:.0f} s"}
     wall = time.perf_counter() - t0
@@ -184,6 +201,9 @@ def run_client(
     res: dict[str, Any] = json.loads(line)
     res["process_wall_s"] = wall
     return res
+
+
+VARIANT_SETTINGS = {k for _, settings in VARIANTS.values() for k in settings}
 
 
 def run_wrk(wl: dict[str, Any], base: str, duration: float) -> dict[str, Any]:
@@ -412,6 +432,26 @@ def render_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             add(f"| {lib} | {statistics.median(vals) * 1e3:.1f} |")
         add("")
 
+    variants = against_variants(summary)
+    if variants:
+        add("### Variants")
+        add("")
+        add(
+            "A ferrofetch client against itself with one setting changed, alternated in the same rounds. "
+            "*logging absent*: `FERROFETCH_BENCH_NO_LOGGING=1`, a lever of this benchmark only: calls "
+            "do not read the logger's level, the one thing logging off (the default) does per call. "
+            "Timings on a shared machine drift by more than a few percent; "
+            "`benchmarks/logging_cost.py` counts instructions instead."
+        )
+        add("")
+        add(
+            "| workload | client | req/s | variant req/s | client ÷ variant "
+            "| CPU µs/req | variant CPU µs/req | CPU client ÷ variant |"
+        )
+        add("|---|---|---:|---:|---:|---:|---:|---:|")
+        lines.extend(variants)
+        add("")
+
     ceiling = against_ceiling(summary)
     if ceiling:
         add("### Against reqwest alone")
@@ -475,6 +515,24 @@ def fastest_peer(res: dict[str, Any], key: str = "rps") -> tuple[str, float] | N
     vals = [(c, res.get(c, {}).get(key)) for c in PEERS if res.get(c, {}).get("ok")]
     vals = [(c, v) for c, v in vals if v]
     return max(vals, key=lambda cv: cv[1]) if vals else None
+
+
+def against_variants(summary: dict[str, Any]) -> list[str]:
+    """Table rows: each variant beside the client it varies, per workload where both ran."""
+    rows = []
+    for wname, wl in WORKLOADS.items():
+        res = summary.get(wname, {})
+        for name, (base, _) in VARIANTS.items():
+            a, b = res.get(base, {}), res.get(name, {})
+            if not (a.get("ok") and b.get("ok")):
+                continue
+            rows.append(
+                f"| {wl['body']}, {wname} | {label(base)} vs {label(name)} | {fmt(a.get('rps'))} | "
+                f"{fmt(b.get('rps'))} | {ratio(a.get('rps'), b.get('rps'))} | "
+                f"{fmt(a.get('cpu_us_per_req'), 1)} | {fmt(b.get('cpu_us_per_req'), 1)} | "
+                f"{ratio(a.get('cpu_us_per_req'), b.get('cpu_us_per_req'))} |"
+            )
+    return rows
 
 
 def against_ceiling(summary: dict[str, Any]) -> list[str]:
@@ -575,7 +633,7 @@ def render_chart(summary: dict[str, Any], meta: dict[str, Any], path: Path) -> N
         ("h2_small", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 100 B @64"),
         ("h2_medium", "rps", "req/s — HTTPS, HTTP/2 by ALPN, 64 KiB @64"),
     ]
-    order = [c for c in CLIENTS]
+    order = [c for c in CLIENTS if c not in VARIANTS]
     fig, axes = plt.subplots(3, 3, figsize=(18, 15.5))
     for ax, (w, key, title) in zip(axes.flat, panels):
         res = summary.get(w, {})
@@ -691,7 +749,11 @@ def main() -> None:
     p.add_argument("--replot", metavar="JSON", help="only re-render table and chart from a results.json")
     p.add_argument("--quick", action="store_true", help="smoke run: fewer requests, 1 round, a few clients")
     p.add_argument("--rounds", type=int, default=None, help="rounds (default 3; 1 with --quick)")
-    p.add_argument("--clients", default=None, help=f"comma-separated subset of: {','.join(CLIENTS)}")
+    p.add_argument(
+        "--clients",
+        default=None,
+        help=f"comma-separated subset of: {','.join(DEFAULT_CLIENTS)}; opt-in variants: {','.join(VARIANTS)}",
+    )
     p.add_argument("--workloads", default=None, help=f"comma-separated subset of: {','.join(WORKLOADS)}")
     p.add_argument("--timeout", type=float, default=150.0, help="seconds allowed per client run")
     p.add_argument(
@@ -709,7 +771,8 @@ def main() -> None:
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
     wrk_dur = args.wrk_duration or (2.0 if args.quick else 5.0)
-    clients = args.clients.split(",") if args.clients else list(QUICK_CLIENTS if args.quick else CLIENTS)
+    default = QUICK_CLIENTS if args.quick else DEFAULT_CLIENTS
+    clients = args.clients.split(",") if args.clients else list(default)
     for c in clients:
         if c not in CLIENTS:
             sys.exit(f"unknown client {c!r}; known: {', '.join(CLIENTS)}")
@@ -739,9 +802,9 @@ def main() -> None:
     status = json.loads(Path(args.status).read_text()) if Path(args.status).exists() else {}
     unavailable = {k: v for k, v in status.get("unavailable", {}).items()}
     # a client whose package failed to install is reported once and never started
-    skip = {c for c in clients if (c in FERRO and "ferrofetch" in unavailable) or c in unavailable}
+    skip = {c for c in clients if (c in OURS and "ferrofetch" in unavailable) or c in unavailable}
     meta["unavailable"] = {
-        c if c not in FERRO else "ferrofetch (all three)": unavailable["ferrofetch" if c in FERRO else c]
+        c if c not in OURS else "ferrofetch (every client)": unavailable["ferrofetch" if c in OURS else c]
         for c in skip
     }
     run_clients = [c for c in clients if c not in skip]
@@ -759,7 +822,7 @@ def main() -> None:
 
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {w: {} for w in workloads}
     imports: dict[str, list[float]] = {}
-    libs = sorted({"ferrofetch" if c in FERRO else c for c in run_clients if c != CEILING})
+    libs = sorted({"ferrofetch" if c in OURS else c for c in run_clients if c != CEILING})
     dead: set[tuple[str, str]] = set()  # (workload, client) that timed out or is unavailable: not rerun
     for rnd in range(args.rounds):
         for w in workloads:
@@ -811,7 +874,7 @@ def main() -> None:
     for per in summary.values():
         for c, r in per.items():
             if r.get("ok") and r.get("version") and c != "wrk":
-                versions["ferrofetch" if c in FERRO else c] = r["version"]
+                versions["ferrofetch" if c in OURS else c] = r["version"]
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     m = re.search(r"wrk (\S+)", wrk_v.stdout + wrk_v.stderr)
     versions["wrk"] = m.group(1) if m else "?"
@@ -832,7 +895,8 @@ def main() -> None:
         render_chart(summary, meta, out_dir / "results.png")
     except Exception as e:  # the table is the primary output
         log(f"chart failed: {type(e).__name__}: {e}")
-    if not args.quick and not args.out and set(clients) == set(CLIENTS) and set(workloads) == set(WORKLOADS):
+    full = set(clients) == set(DEFAULT_CLIENTS) and set(workloads) == set(WORKLOADS)
+    if not args.quick and not args.out and full:
         update_readme(md)
         log("README.md updated with the latest table and chart")
     log(f"wrote {out_dir / 'results.md'} and {out_dir / 'results.png'}")

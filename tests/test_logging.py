@@ -11,7 +11,7 @@ from collections.abc import Callable
 import ferrofetch
 import pytest
 
-from tests.servers import HttpServer, RawHandler, RawServer, read_head
+from tests.servers import H2Server, HttpServer, RawHandler, RawServer, read_head
 
 
 def events(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> list[tuple[str, str]]:
@@ -36,6 +36,47 @@ async def test_connections_opened_then_reused(
     connection = [m for e, m in events(caplog) if e == "connection"]
     origin = http_server.url.rstrip("/")
     assert connection == [
+        f"opened a new connection to {origin} (HTTP/1.1)",
+        f"reused a pooled connection to {origin} (HTTP/1.1)",
+    ]
+    assert http_server.stats.connections_accepted == 1
+
+
+async def test_an_http2_connection_over_tls_is_opened_then_reused(
+    caplog: pytest.LogCaptureFixture, h2_server: H2Server
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    client = ferrofetch.Client(ca_bundle=h2_server.ca_bundle)
+    try:
+        for _ in range(3):
+            assert (await client.fetch(h2_server.url_for("/h2"), timeout=10)).http_version == "HTTP/2"
+    finally:
+        client.close()
+    origin = h2_server.url_for("/").rstrip("/")
+    assert [m for e, m in events(caplog) if e == "connection"] == [
+        f"opened a new connection to {origin} (HTTP/2.0)",
+        f"reused a pooled connection to {origin} (HTTP/2.0)",
+        f"reused a pooled connection to {origin} (HTTP/2.0)",
+    ]
+
+
+async def test_a_connection_opened_before_debug_reads_as_opened_at_its_first_use_after(
+    caplog: pytest.LogCaptureFixture, http_server: HttpServer
+) -> None:
+    """New and pooled connections are told apart by their addresses, looked at only at DEBUG."""
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    logger = logging.getLogger("ferrofetch")
+    logger.setLevel(logging.INFO)
+    client = ferrofetch.Client()
+    try:
+        await client.fetch(http_server.url_for("/bytes/5"))
+        logger.setLevel(logging.DEBUG)
+        for _ in range(2):
+            await client.fetch(http_server.url_for("/bytes/5"))
+    finally:
+        client.close()
+    origin = http_server.url.rstrip("/")
+    assert [m for e, m in events(caplog) if e == "connection"] == [
         f"opened a new connection to {origin} (HTTP/1.1)",
         f"reused a pooled connection to {origin} (HTTP/1.1)",
     ]
@@ -129,6 +170,35 @@ async def test_a_redirect_from_https_to_http_is_a_warning(
     ]
 
 
+async def test_warnings_of_every_api_are_logged_by_the_time_the_call_returns(
+    caplog: pytest.LogCaptureFixture, tls_server: HttpServer, http_server: HttpServer
+) -> None:
+    """With DEBUG off a call records nothing but its warnings, each logged when a call completes,
+    at the latest its own: none is lost or left for a later call."""
+    caplog.set_level(logging.WARNING, logger="ferrofetch")
+    start = tls_server.url_for(f"/redirect-to?url={http_server.url_for('/bytes/3')}")
+
+    def warned() -> int:
+        count = len(events(caplog, logging.WARNING))
+        caplog.clear()
+        return count
+
+    responses = await ferrofetch.fetch_all([start] * 3, ca_bundle=tls_server.ca_bundle)
+    assert [r.status for r in responses] == [200] * 3
+    assert warned() == 3
+    # Certificates are not what this test is about.
+    async with ferrofetch.ClientSession(connector=ferrofetch.TCPConnector(ssl=False)) as session:
+        async with session.get(start) as response:
+            await response.read()
+        assert warned() == 1
+    client = ferrofetch.Client(ca_bundle=tls_server.ca_bundle)
+    try:
+        await client.fetch(start)
+        assert warned() == 1
+    finally:
+        client.close()
+
+
 async def test_too_many_shared_pools_is_a_warning(
     caplog: pytest.LogCaptureFixture, http_server: HttpServer
 ) -> None:
@@ -138,3 +208,60 @@ async def test_too_many_shared_pools_is_a_warning(
     warnings = events(caplog, logging.WARNING)
     assert [e for e, _ in warnings] == ["pool"]
     assert "use a ferrofetch.Client" in warnings[0][1]
+
+
+async def test_the_level_is_read_again_after_every_change(
+    caplog: pytest.LogCaptureFixture, http_server: HttpServer
+) -> None:
+    """The engine reads the level from ``logging``'s own per-level cache: each change between
+    two calls (``setLevel`` up and down, ``logging.disable``, ``Logger.disabled``) is seen by the
+    next call of every API."""
+    url = http_server.url_for("/redirect/1")
+    logger = logging.getLogger("ferrofetch")
+    # caplog's handler takes DEBUG records; the logger's own level decides.
+    caplog.set_level(logging.DEBUG, logger="ferrofetch")
+    logger.setLevel(logging.WARNING)
+    client = ferrofetch.Client()
+
+    async def redirects_logged() -> int:
+        caplog.clear()
+        await client.fetch(url)
+        await ferrofetch.fetch(url)
+        await ferrofetch.fetch_all([url])
+        async with ferrofetch.ClientSession() as session:
+            async with session.get(url) as response:
+                await response.read()
+        return len([e for e, _ in events(caplog) if e == "redirect"])
+
+    try:
+        assert await redirects_logged() == 0
+        logger.setLevel(logging.DEBUG)
+        assert await redirects_logged() == 4
+        logger.setLevel(logging.INFO)
+        assert await redirects_logged() == 0
+        logger.setLevel(logging.DEBUG)
+        assert await redirects_logged() == 4
+        logging.disable(logging.DEBUG)
+        try:
+            assert await redirects_logged() == 0
+        finally:
+            logging.disable(logging.NOTSET)
+        assert await redirects_logged() == 4
+        logger.disabled = True
+        try:
+            assert await redirects_logged() == 0
+        finally:
+            logger.disabled = False
+        assert await redirects_logged() == 4
+        # The root logger's level decides for a logger left at NOTSET.
+        logger.setLevel(logging.NOTSET)
+        root = logging.getLogger()
+        saved = root.level
+        root.setLevel(logging.DEBUG)
+        try:
+            assert await redirects_logged() == 4
+        finally:
+            root.setLevel(saved)
+        assert await redirects_logged() == (4 if saved <= logging.DEBUG else 0)
+    finally:
+        client.close()

@@ -31,6 +31,15 @@ VERSION = _FOUND.group(1)
 
 pytestmark = pytest.mark.timeout(900)
 
+# [project.urls], as PyPI shows them beside the description.
+PROJECT_URLS = {
+    "Homepage, https://github.com/ferrofetch/ferrofetch",
+    "Documentation, https://ferrofetch.github.io/ferrofetch/",
+    "Source, https://github.com/ferrofetch/ferrofetch",
+    "Issues, https://github.com/ferrofetch/ferrofetch/issues",
+    "Changelog, https://github.com/ferrofetch/ferrofetch/releases",
+}
+
 SMOKE = """
 import asyncio, importlib.metadata, pathlib, sys
 import ferrofetch
@@ -120,6 +129,8 @@ def test_one_abi3_wheel_installs_and_runs_in_a_fresh_venv(dist: Path, tmp_path: 
     names = zipfile.ZipFile(wheel).namelist()
     assert "ferrofetch/py.typed" in names and "ferrofetch/_core.pyi" in names
     assert not any(name.startswith(("tests/", "benchmarks/", "src/")) for name in names), names
+    metadata = zipfile.ZipFile(wheel).read(f"ferrofetch-{VERSION}.dist-info/METADATA").decode()
+    assert PROJECT_URLS <= set(re.findall(r"^Project-URL: (.+)$", metadata, re.MULTILINE)), metadata
     python = fresh_venv(tmp_path / "venv")
     run(python, "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
     smoke(python, tmp_path)

@@ -106,7 +106,7 @@ class Response:
         """Seconds from sending the request to the whole body read."""
     @property
     def http_version(self) -> str:
-        """``"HTTP/1.1"`` or ``"HTTP/2.0"``."""
+        """The protocol the response came over: ``"HTTP/1.0"``, ``"HTTP/1.1"`` or ``"HTTP/2"``."""
     @property
     def history(self) -> list[str]:
         """The URLs redirected from, in order (without credentials)."""

@@ -76,7 +76,6 @@ impl ClientConfig {
                 ),
             )]))
             .tcp_nodelay(true)
-            .connector_layer(crate::engine::connections::CountConnections)
             .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {

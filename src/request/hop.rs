@@ -23,14 +23,13 @@ pub async fn send(engine: &Engine, request: reqwest::Request) -> FetchResult<req
         request
     };
     let url = request.url().clone();
-    let connects = scope::connections_started();
     let response = engine
         .http
         .execute(request)
         .await
         .map_err(|e| FetchError::from_send(&e, url.as_str(), &engine.config.timeouts()))?;
     if scope::debug_enabled() {
-        let opened = scope::connections_started() != connects;
+        let opened = crate::engine::connections::first_use(&response);
         scope::debug("connection", || {
             let origin = url.origin().ascii_serialization();
             match (opened, response.version()) {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 
@@ -11,43 +10,16 @@ import pytest
 
 from ..servers import (
     COMPRESSORS,
-    Completed,
     MiB,
     Request,
     StartServer,
-    async_run_python,
     bomb,
     http_response,
     outcome,
+    peak_rss_of_fetch,
     reply,
     serve,
 )
-
-# Runs in a fresh interpreter so that its peak RSS belongs to this one request.
-PEAK_RSS_PROBE = """
-import asyncio, json, sys
-import ferrofetch
-
-def status(field):
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-async def main(url, limit):
-    options = {} if limit == "default" else {"max_body_size": int(limit)}
-    await ferrofetch.fetch(url + "?warm-up", timeout=30, max_body_size=None)
-    before = status("VmRSS")
-    try:
-        response = await ferrofetch.fetch(url, timeout=60, **options)
-        result = ["ok", len(response.content)]
-    except Exception as exc:
-        result = [type(exc).__name__, str(exc)[:300]]
-    print(json.dumps({"result": result, "before": before, "peak": status("VmHWM")}))
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
 
 
 def _bomb_server(start_server: StartServer, encoding: str, body: bytes) -> str:
@@ -60,10 +32,9 @@ def _bomb_server(start_server: StartServer, encoding: str, body: bytes) -> str:
 
 
 async def _probe(url: str, limit: str) -> tuple[list[object], float]:
-    completed: Completed = await async_run_python(PEAK_RSS_PROBE, args=[url, limit], timeout=50)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
-    return report["result"], report["peak"] - report["before"]
+    options = {} if limit == "default" else {"max_body_size": int(limit)}
+    probe = await peak_rss_of_fetch(url, warm_url=url + "?warm-up", timeout=50, **options)
+    return probe.result, probe.growth
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd", "deflate"])

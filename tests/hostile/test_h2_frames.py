@@ -9,8 +9,6 @@ memory, the request runs in a fresh interpreter whose peak RSS is checked.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 import ferrofetch
 import pytest
 
-from tests.servers import RawServer, outcome, run_python
+from tests.servers import RawServer, outcome, peak_rss_of_fetch
 
 from .h2server import (
     CONTINUATION,
@@ -69,43 +67,12 @@ def split_block(conn: H2Conn, stream_id: int, block: bytes, *, end_stream: bool 
     return b"".join(frames)
 
 
-# Runs in a fresh interpreter so that its peak RSS belongs to this one request.
-PEAK_RSS_PROBE = """
-import asyncio, json, sys
-import ferrofetch
-
-def status(field):
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-async def main(url, options):
-    await ferrofetch.fetch(url + "warm-up", http2="force", timeout=30)
-    before = status("VmRSS")
-    started = asyncio.get_running_loop().time()
-    try:
-        response = await ferrofetch.fetch(url + "attack", http2="force", **json.loads(options))
-        result = ["ok", response.status, len(response.content)]
-    except Exception as exc:
-        result = [type(exc).__name__, str(exc)[:300]]
-    elapsed = asyncio.get_running_loop().time() - started
-    print(json.dumps({"result": result, "growth": status("VmHWM") - before, "elapsed": elapsed}))
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
-
-
 async def probe(server: RawServer, **options: Any) -> tuple[list[object], float, float]:
     """(result, peak RSS growth in MiB, seconds) of one attacked request in a fresh interpreter."""
     options.setdefault("timeout", 20)
-    completed = await asyncio.to_thread(
-        run_python, PEAK_RSS_PROBE, args=(server.url_for("/"), json.dumps(options)), timeout=60
-    )
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
-    return report["result"], report["growth"], report["elapsed"]
+    url = server.url_for("/")
+    found = await peak_rss_of_fetch(url + "attack", warm_url=url + "warm-up", http2="force", **options)
+    return found.result, found.growth, found.elapsed
 
 
 # --- header blocks ------------------------------------------------------------------------------

@@ -189,3 +189,57 @@ async def async_run_python(
 ) -> Completed:
     """:func:`run_python` in a worker thread, so the test's event loop (and any server on it) runs on."""
     return await asyncio.to_thread(run_python, code, timeout=timeout, env=env, args=args)
+
+
+# --- peak memory of one request, in a fresh interpreter -----------------------------------------
+
+# Runs alone in its interpreter so that its peak RSS belongs to the one request it makes.
+_PEAK_RSS_PROBE = """
+import asyncio, json, sys
+import ferrofetch
+
+def status(field):
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+async def main(warm_url, url, options):
+    options = json.loads(options)
+    await ferrofetch.fetch(warm_url, **{**options, "timeout": 30, "max_body_size": None})
+    before = status("VmRSS")
+    started = asyncio.get_running_loop().time()
+    try:
+        response = await ferrofetch.fetch(url, **options)
+        result = ["ok", response.status, len(response.content)]
+    except Exception as exc:
+        result = [type(exc).__name__, str(exc)[:300]]
+    elapsed = asyncio.get_running_loop().time() - started
+    print(json.dumps({"result": result, "growth": status("VmHWM") - before, "elapsed": elapsed}))
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+class PeakRss(NamedTuple):
+    """How one request ended in a fresh interpreter: ``result`` is ``["ok", status, length]`` or
+    ``[exception class name, message]``; ``growth`` the peak RSS over the RSS before it (MiB);
+    ``elapsed`` its seconds."""
+
+    result: list[Any]
+    growth: float
+    elapsed: float
+
+
+async def peak_rss_of_fetch(url: str, *, warm_url: str, timeout: float = 60.0, **options: Any) -> PeakRss:
+    """``ferrofetch.fetch(url, **options)`` alone in a fresh interpreter, after one request to
+    ``warm_url`` (same options, no size limit) has started the runtime and the pool."""
+    import json
+
+    completed = await async_run_python(
+        _PEAK_RSS_PROBE, args=[warm_url, url, json.dumps(options)], timeout=timeout
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    return PeakRss(report["result"], report["growth"], report["elapsed"])
