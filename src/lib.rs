@@ -31,7 +31,7 @@ mod _core {
     #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]
-    use py::stream::{Redirect, StreamResponse};
+    use py::stream::{PreparedOpen, Redirect, StreamResponse};
     #[pymodule_export]
     use runtime::workers::{_shutdown, configure, runtime_info};
 

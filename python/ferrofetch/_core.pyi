@@ -279,9 +279,31 @@ class Client:
         client made for them. With ``each_redirect=True`` each redirect completes as a
         ``Redirect``, and the request goes on with ``Redirect.follow()``.
         """
+    def prepare(self, **options: Any) -> PreparedOpen:
+        """``open``'s options (and ``each_redirect``) read once, for requests that differ only
+        in what ``PreparedOpen.open`` takes; the pool is chosen here, as ``open`` chooses it."""
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
+
+@final
+class PreparedOpen:
+    """``Client.prepare(**options)``: a session's usual request, its options read once."""
+
+    def open(
+        self,
+        url: str,
+        method: str,
+        follow_redirects: bool,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        cookie: str | None = None,
+    ) -> Pending[StreamResponse | Redirect]:
+        """Like ``Client.open(url, **options)`` with this ``method`` (upper case), these
+        ``follow_redirects``, ``data`` and ``content_type``, and ``cookie`` (``None``: none) as a
+        ``Cookie`` header added to the prepared ones. ``RuntimeError`` once the client is
+        closed; ``ValueError`` for a method that is not a token or a value with control
+        characters."""
 
 def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]: ...
 @overload

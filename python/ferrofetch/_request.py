@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 
     from ._session_view import RaiseForStatus, SessionView
 
-    # The native client, the options (a template), the URL as text and parsed.
-    PlainRequest = tuple[_core.Client, dict[str, Any], str, URL]
+    # The request prepared natively, the headers it sends, the URL as text and parsed.
+    PlainRequest = tuple[_core.PreparedOpen, list[tuple[str, str]], str, URL]
 
     class PlainSession(SessionView, Protocol):
         """A session that prepares its usual requests ahead (``ClientSession``)."""
@@ -279,26 +279,20 @@ async def send_plain(
     session: PlainSession, method: str, str_or_url: StrOrURL, allow_redirects: bool, data: Optional[bytes]
 ) -> ClientResponse:
     """``send_request`` for the usual request: a method of the shortcuts, no option but
-    ``allow_redirects`` and ``data`` (``None`` or ``bytes``), no trace configs. What the session's
-    defaults give is taken ready-made from ``session._plain_request`` (the same options
-    ``send_request`` builds for them); anything else goes the whole way through ``send_request``."""
+    ``allow_redirects`` and ``data`` (``None`` or ``bytes``), no trace configs. What the
+    session's defaults give is taken ready-made from ``session._plain_request`` (the options
+    ``send_request`` builds for them, read once by the core); anything else goes the whole way
+    through ``send_request``."""
     plain = None if method not in _TOKEN_METHODS else session._plain_request(str_or_url)
     if plain is None:
         return await send_request(session, method, str_or_url, allow_redirects=allow_redirects, data=data)
-    client, template, url_text, url = plain
-    options = template.copy()
-    options["method"] = method
-    options["follow_redirects"] = allow_redirects
-    if data is not None:
-        options["data"] = data
-        options["content_type"] = "application/octet-stream"
+    prepared, headers, url_text, url = plain
+    content_type = None if data is None else "application/octet-stream"
     cookie = cookie_header(None, session._cookies_for(url, None))
-    if cookie is not None:
-        options["headers"] = [*template["headers"], (COOKIE, cookie)]
     try:
-        opened = await client.open(url_text, **options)
+        opened = await prepared.open(url_text, method, allow_redirects, data, content_type, cookie)
     except Exception as error:
-        failure = _failure(error, url, method, _sent_headers(options), [])
+        failure = _failure(error, url, method, _sent_headers(headers, cookie), [])
         if failure is error:
             raise
         raise failure from error
@@ -310,7 +304,7 @@ async def send_plain(
             url_text,
             url,
             method,
-            _sent_headers(options),
+            _sent_headers(headers, cookie),
             None if data is None else Body(data, "application/octet-stream"),
             allow_redirects,
             session.raise_for_status,
@@ -331,9 +325,12 @@ async def send_plain(
         raise
 
 
-def _sent_headers(options: dict[str, Any]) -> CIMultiDict[str]:
+def _sent_headers(headers: list[tuple[str, str]], cookie: Optional[str]) -> CIMultiDict[str]:
     """The headers of a ``send_plain`` request, as ``send_request`` keeps them."""
-    return CIMultiDict(options["headers"])
+    sent = CIMultiDict(headers)
+    if cookie is not None:
+        sent[COOKIE] = cookie
+    return sent
 
 
 def _response(

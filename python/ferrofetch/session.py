@@ -132,7 +132,9 @@ class ClientSession:
         for trace_config in self._trace_configs:
             trace_config.freeze()
         # What a request with every option at its default sends (see _plain_request).
-        self._plain: Optional[tuple[int, _core.Client, Optional[dict[str, Any]]]] = None
+        self._plain: Optional[
+            tuple[int, _core.Client, Optional[_core.PreparedOpen], list[tuple[str, str]]]
+        ] = None
         self._plain_urls: dict[StrOrURL, tuple[str, URL]] = {}
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
@@ -339,15 +341,18 @@ class ClientSession:
                 url = URL(text, encoded=True)
         return text, url
 
-    def _plain_request(self, str_or_url: StrOrURL) -> Optional[tuple[_core.Client, dict[str, Any], str, URL]]:
-        """For a request to ``str_or_url`` with every option at its default: the native client,
-        the options ``send_request`` would give it (a template: copy before changing), and the
-        URL as text and parsed. ``None`` where the defaults need more than that (the session's
-        ``auth``, an ``Authorization`` or ``Cookie`` among its headers, a URL to refuse or that
-        is not HTTP(S)): ``send_request`` then does it all.
+    def _plain_request(
+        self, str_or_url: StrOrURL
+    ) -> Optional[tuple[_core.PreparedOpen, list[tuple[str, str]], str, URL]]:
+        """For a request to ``str_or_url`` with every option at its default: the options
+        ``send_request`` would give ``Client.open``, read once by the core
+        (``Client.prepare``), the headers among them, and the URL as text and parsed. ``None``
+        where the defaults need more than that (the session's ``auth``, an ``Authorization`` or
+        ``Cookie`` among its headers, a URL to refuse or that is not HTTP(S)): ``send_request``
+        then does it all.
 
         Kept until the session's headers or its native client change: every other setting
-        the template holds is fixed when the session is made.
+        they hold is fixed when the session is made.
         """
         connector = self._connector
         if connector is None or connector.closed:
@@ -356,8 +361,8 @@ class ClientSession:
         version = _version(self._default_headers)
         if plain is None or plain[0] != version or plain[1] is not connector._client:
             plain = self._plain = self._plain_template()
-        template = plain[2]
-        if template is None:
+        prepared = plain[2]
+        if prepared is None:
             return None
         if not isinstance(str_or_url, (str, URL)):
             return None
@@ -373,21 +378,25 @@ class ClientSession:
             if len(self._plain_urls) >= 256:
                 self._plain_urls.clear()
             self._plain_urls[str_or_url] = known
-        return plain[1], template, known[0], known[1]
+        return prepared, plain[3], known[0], known[1]
 
-    def _plain_template(self) -> tuple[int, _core.Client, Optional[dict[str, Any]]]:
+    def _plain_template(
+        self,
+    ) -> tuple[int, _core.Client, Optional[_core.PreparedOpen], list[tuple[str, str]]]:
         """``send_request``'s options for a request with every option at its default (method
-        and ``follow_redirects`` to be set), or ``None`` where it adds credentials or cookies
-        to the session's headers."""
+        and ``follow_redirects`` set per request), prepared by the core; no preparation where
+        ``send_request`` adds credentials or cookies to the session's headers."""
         version = _version(self._default_headers)
         client = self._native_client()
-        headers = self._default_headers
-        if self._default_auth is not None or AUTHORIZATION in headers or COOKIE in headers:
-            return version, client, None
+        headers = list(self._default_headers.items())
+        if (
+            self._default_auth is not None
+            or AUTHORIZATION in self._default_headers
+            or COOKIE in self._default_headers
+        ):
+            return version, client, None, headers
         options: dict[str, Any] = {
-            "method": "GET",
-            "headers": list(headers.items()),
-            "follow_redirects": True,
+            "headers": headers,
             "max_redirects": 10,
             "max_body_size": None,
             "timeout": seconds_or_none(self._timeout.total),
@@ -398,7 +407,7 @@ class ClientSession:
             options["skip_auto_headers"] = list(self._skip_folded)
         if not self._auto_decompress:
             options["decompress"] = False
-        return version, client, options
+        return version, client, client.prepare(**options), headers
 
     def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
         """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""

@@ -20,6 +20,10 @@ pub struct Client {
 }
 
 impl Client {
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// The pool for a request's connection settings: the client's own unless `kwargs` ask for
     /// others (`verify`, `ca_pem`, `connect_timeout`, `read_timeout`, `proxy`, `trust_env`).
     pub fn engine_for(&self, kwargs: &Kwargs<'_>) -> PyResult<Arc<Engine>> {
@@ -105,6 +109,16 @@ impl Client {
             let kwargs = Kwargs::new(options);
             crate::py::stream::start_open(py, self.engine_for(&kwargs)?, url, &kwargs)
         })
+    }
+
+    /// `open`'s options read once: a `PreparedOpen` (see `stream.rs`).
+    #[pyo3(signature = (**options))]
+    fn prepare<'py>(
+        slf: &Bound<'py, Self>,
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<crate::py::stream::PreparedOpen> {
+        crate::py::stream::PreparedOpen::new(py, slf, &Kwargs::new(options))
     }
 
     /// Closes the pool; requests still in flight end with `ClientConnectionError`.
