@@ -706,6 +706,9 @@ pub struct PreparedOpen {
     engine: Arc<Engine>,
     options: RequestOptions,
     each_redirect: bool,
+    /// The last URL opened, as given and as parsed: a session asks for the same URL over and
+    /// over, and parsing it (host checks, IDNA) was a third of what is left of an open.
+    last_url: std::sync::Mutex<Option<(String, reqwest::Url)>>,
 }
 
 impl PreparedOpen {
@@ -723,6 +726,7 @@ impl PreparedOpen {
             engine,
             options,
             each_redirect,
+            last_url: std::sync::Mutex::new(None),
         })
     }
 }
@@ -766,12 +770,37 @@ impl PreparedOpen {
                     header_value(cookie, "a Cookie header")?,
                 );
             }
-            open_with(py, self.engine.clone(), options, url, self.each_redirect)
+            let parsed = self.parsed_url(url).map_err(|e| e.into_pyerr(py))?;
+            let mut hops = Hops::new(&options, parsed);
+            hops.keep_sent_headers = self.each_redirect;
+            open_hops(
+                py,
+                self.engine.clone(),
+                Arc::new(options),
+                hops,
+                self.each_redirect,
+            )
         })
     }
 
     fn __repr__(&self) -> String {
         format!("<PreparedOpen {}>", self.options.method)
+    }
+}
+
+impl PreparedOpen {
+    /// `url` checked and parsed as `Client.open` does it (the prepared options' `params`
+    /// included), or the last one again.
+    fn parsed_url(&self, raw: &str) -> FetchResult<reqwest::Url> {
+        let mut last = self.last_url.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((text, url)) = last.as_ref() {
+            if text == raw {
+                return Ok(url.clone());
+            }
+        }
+        let url = self.options.prepare_url(raw)?;
+        *last = Some((raw.to_owned(), url.clone()));
+        Ok(url)
     }
 }
 
