@@ -217,10 +217,12 @@ class ClientSession:
         if self._connector is not None and not self._connector.closed and self._connector_owner:
             self._connector.close()
         self._connector = None
+        self._plain = None
 
     def detach(self) -> None:
         """Forget the connector without closing it."""
         self._connector = None
+        self._plain = None
 
     async def __aenter__(self) -> ClientSession:
         return self
