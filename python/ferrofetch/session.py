@@ -270,11 +270,15 @@ class ClientSession:
     def options(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "OPTIONS", url, allow_redirects, None))
         return _RequestContextManager(
             self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
         )
 
     def head(self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "HEAD", url, allow_redirects, None))
         return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
