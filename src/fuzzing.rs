@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
 
-pub use crate::py::options::prepare_url;
 pub use crate::request::error::{redact, ErrorKind, FetchError};
+pub use crate::request::options::prepare_url;
 pub use crate::request::send::redirect_target;
 
 use crate::request::error::TimeoutSettings;

@@ -23,22 +23,25 @@ mod _core {
     #[pymodule_export]
     use py::fork::_after_fork_in_child;
     #[pymodule_export]
-    use py::pending::Pending;
-    #[pymodule_export]
     use py::response::{json_text, Response};
     #[pymodule_export]
     use py::router::_install_router;
+    #[pymodule_export]
+    use py::runtime::{_shutdown, configure, runtime_info};
     #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]
     use py::stream::{PreparedOpen, Redirect, StreamResponse};
     #[pymodule_export]
-    use runtime::workers::{_shutdown, configure, runtime_info};
+    use runtime::pending::Pending;
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        module.add("DEFAULT_MAX_BODY_SIZE", py::options::DEFAULT_MAX_BODY_SIZE)?;
+        module.add(
+            "DEFAULT_MAX_BODY_SIZE",
+            request::options::DEFAULT_MAX_BODY_SIZE,
+        )?;
         module.add("DEFAULT_USER_AGENT", engine::pool::DEFAULT_USER_AGENT)?;
         Ok(())
     }

@@ -64,6 +64,28 @@ async def test_connection_refused() -> None:
     assert str(error)
 
 
+# A label over 63 octets cannot be put in a DNS query (RFC 1035 §2.3.4): the C library's lookup
+# fails at once, with no query sent to any resolver.
+UNRESOLVABLE_HOST = "a" * 64 + ".invalid"
+
+
+async def test_a_name_that_does_not_resolve() -> None:
+    url = f"http://{UNRESOLVABLE_HOST}:8080/path"
+    with pytest.raises(ferrofetch.ClientConnectorDNSError) as info:
+        await fetch(url, limit=10)
+    error = info.value
+    assert isinstance(error, ferrofetch.ClientConnectorError) and isinstance(error, OSError)
+    assert error.url == url
+    assert (error.host, error.port) == (UNRESOLVABLE_HOST, 8080)
+    assert "could not resolve the host name" in str(error)
+
+
+async def test_a_name_in_etc_hosts_resolves(http_server: HttpServer) -> None:
+    """``localhost`` is answered by /etc/hosts (nsswitch ``files``), as getaddrinfo answers it."""
+    response = await fetch(http_server.url_for("/json").replace("127.0.0.1", "localhost"))
+    assert response.status == 200
+
+
 @pytest.fixture
 def full_backlog_url() -> Iterator[str]:
     """A URL whose listener never accepts and whose accept queue is full: connecting hangs."""

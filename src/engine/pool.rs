@@ -9,15 +9,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::error::{ConfigError, ConfigResult};
 use crate::engine::warmup::Warmup;
 use crate::request::error::TimeoutSettings;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("ferrofetch/", env!("CARGO_PKG_VERSION"));
+/// aiohttp's `sock_connect=30`.
+pub const DEFAULT_CONNECT_TIMEOUT: f64 = 30.0;
+/// aiohttp's `keepalive_timeout`; reqwest's own default (90 s) outlives many servers' idle limits.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: f64 = 15.0;
 /// A bound on distinct option combinations kept alive by the module-level functions.
 const MAX_SHARED_CLIENTS: usize = 16;
 
@@ -62,7 +66,7 @@ impl ClientConfig {
         }
     }
 
-    fn build(&self) -> PyResult<reqwest::Client> {
+    fn build(&self) -> ConfigResult<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             // Redirects are followed by ferrofetch (request/send.rs): per-request limits, history and
             // credential stripping need it.
@@ -76,6 +80,7 @@ impl ClientConfig {
                 ),
             )]))
             .tcp_nodelay(true)
+            .dns_resolver(std::sync::Arc::new(crate::engine::resolve::SystemResolver))
             .retry(crate::request::retry::policy())
             .pool_idle_timeout(seconds(self.pool_idle_timeout).map(Duration::from_secs_f64));
         if let Some(t) = seconds(self.connect_timeout) {
@@ -96,21 +101,21 @@ impl ClientConfig {
         let bundles = self
             .ca_bundle
             .iter()
-            .map(|path| Ok((format!("{path:?}"), std::fs::read(path)?)))
+            .map(|path| Ok((format!("{path:?}"), read_file("ca_bundle", path)?)))
             .chain(
                 self.ca_pem
                     .iter()
                     .map(|pem| Ok(("ca_pem".to_owned(), pem.clone()))),
             )
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect::<ConfigResult<Vec<_>>>()?;
         for (path, pem) in bundles {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                PyValueError::new_err(format!(
+                ConfigError::Invalid(format!(
                     "ca_bundle {path} holds no usable PEM certificates: {e}"
                 ))
             })?;
             if certs.is_empty() {
-                return Err(PyValueError::new_err(format!(
+                return Err(ConfigError::Invalid(format!(
                     "ca_bundle {path} holds no PEM certificates"
                 )));
             }
@@ -118,21 +123,21 @@ impl ClientConfig {
         }
         match (&self.client_cert, &self.client_key) {
             (Some(cert), key) => {
-                let mut pem = std::fs::read(cert)?;
+                let mut pem = read_file("client_cert", cert)?;
                 if let Some(key) = key {
                     pem.push(b'\n');
-                    pem.extend(std::fs::read(key)?);
+                    pem.extend(read_file("client_key", key)?);
                 }
                 let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    PyValueError::new_err(format!(
+                    ConfigError::Invalid(format!(
                         "client_cert/client_key are not a usable PEM identity: {e}"
                     ))
                 })?;
                 builder = builder.identity(identity);
             }
             (None, Some(_)) => {
-                return Err(PyValueError::new_err(
-                    "client_key was given without client_cert",
+                return Err(ConfigError::Invalid(
+                    "client_key was given without client_cert".to_owned(),
                 ))
             }
             (None, None) => {}
@@ -146,13 +151,13 @@ impl ClientConfig {
             if !["http", "https", "socks5", "socks5h", "socks4", "socks4a"]
                 .contains(&scheme.as_str())
             {
-                return Err(PyValueError::new_err(format!(
+                return Err(ConfigError::Invalid(format!(
                     "proxy {:?}: the scheme must be http, https, socks5 or socks5h",
                     crate::request::error::redact(proxy)
                 )));
             }
             let proxy = reqwest::Proxy::all(proxy.as_str())
-                .map_err(|e| PyValueError::new_err(format!("invalid proxy URL {proxy:?}: {e}")))?;
+                .map_err(|e| ConfigError::Invalid(format!("invalid proxy URL {proxy:?}: {e}")))?;
             builder = builder.proxy(proxy);
         } else if !self.trust_env || no_proxy_for_all() {
             // reqwest reads HTTP(S)_PROXY by default; aiohttp and ferrofetch only with trust_env.
@@ -162,8 +167,16 @@ impl ClientConfig {
         }
         builder
             .build()
-            .map_err(|e| PyValueError::new_err(format!("could not build the HTTP client: {e}")))
+            .map_err(|e| ConfigError::Invalid(format!("could not build the HTTP client: {e}")))
     }
+}
+
+fn read_file(setting: &'static str, path: &str) -> ConfigResult<Vec<u8>> {
+    std::fs::read(path).map_err(|source| ConfigError::File {
+        setting,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn no_proxy_for_all() -> bool {
@@ -199,7 +212,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
+    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> ConfigResult<Self> {
         Ok(Engine {
             http: config.build()?,
             warmup: Warmup::new(
@@ -252,7 +265,7 @@ impl Engine {
 static SHARED: Mutex<Vec<(ClientConfig, Arc<Engine>)>> = Mutex::new(Vec::new());
 
 /// The shared pool for these settings, used by module-level `fetch` and `fetch_all`.
-pub fn shared_engine(config: ClientConfig) -> PyResult<Arc<Engine>> {
+pub fn shared_engine(config: ClientConfig) -> ConfigResult<Arc<Engine>> {
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, engine)) = shared.iter().find(|(known, _)| *known == config) {
         return Ok(engine.clone());
@@ -286,7 +299,7 @@ pub struct Pools {
 }
 
 impl Pools {
-    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> PyResult<Self> {
+    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> ConfigResult<Self> {
         let pools = Pools {
             config,
             limit,
@@ -306,7 +319,7 @@ impl Pools {
     }
 
     /// The pool for `config` (the client's own when `None`).
-    pub fn engine(&self, config: Option<ClientConfig>) -> PyResult<Arc<Engine>> {
+    pub fn engine(&self, config: Option<ClientConfig>) -> ConfigResult<Arc<Engine>> {
         let config = config.unwrap_or_else(|| self.config.clone());
         let generation = crate::runtime::workers::generation();
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());

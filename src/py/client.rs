@@ -10,7 +10,7 @@ use pyo3::types::PyDict;
 use crate::engine::pool::{shared_engine, ClientConfig, Engine, Pools};
 use crate::py::errors::runtime_error;
 use crate::py::options::Kwargs;
-use crate::py::pending::Pending;
+use crate::runtime::pending::Pending;
 
 /// Connection pools of its own, with their settings (see `_core.pyi`).
 #[pyclass(frozen, module = "ferrofetch")]
@@ -32,7 +32,7 @@ impl Client {
         }
         let config = self.pools.config().with_overrides(kwargs)?;
         let own = config == *self.pools.config();
-        self.pools.engine((!own).then_some(config))
+        Ok(self.pools.engine((!own).then_some(config))?)
     }
 }
 

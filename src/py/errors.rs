@@ -3,12 +3,14 @@
 //! A [`FetchError`] becomes an instance of a `ferrofetch.exceptions` class only when it is
 //! delivered on the event loop; each [`ErrorKind`] maps to one class.
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyModule};
 
+use crate::engine::error::ConfigError;
 use crate::request::error::{ErrorKind, FetchError};
+use crate::runtime::workers::RuntimeError;
 
 impl FetchError {
     /// The Python exception for this failure, an instance of a `ferrofetch.exceptions` class.
@@ -92,6 +94,28 @@ fn build_exception<'py>(py: Python<'py>, error: &FetchError) -> PyResult<Bound<'
     }
     kwargs.set_item("url", error.url.as_deref())?;
     class.call((), Some(&kwargs))
+}
+
+/// Settings that cannot make a pool: a `ValueError`, or the `OSError` subclass of the file that
+/// cannot be read (`FileNotFoundError`, `PermissionError`), as Python's own `open` would raise.
+impl From<ConfigError> for PyErr {
+    fn from(error: ConfigError) -> PyErr {
+        match error {
+            ConfigError::Invalid(message) => PyValueError::new_err(message),
+            ConfigError::File { ref source, .. } => {
+                PyErr::from(std::io::Error::new(source.kind(), error.to_string()))
+            }
+        }
+    }
+}
+
+impl From<RuntimeError> for PyErr {
+    fn from(error: RuntimeError) -> PyErr {
+        match error {
+            RuntimeError::InvalidWorkerThreads(message) => PyValueError::new_err(message),
+            RuntimeError::Unavailable(message) => PyRuntimeError::new_err(message),
+        }
+    }
 }
 
 /// A Python error for misuse of the engine itself (configuration after start, closed client).

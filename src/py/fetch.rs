@@ -8,8 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use crate::engine::pool::Engine;
-use crate::py::options::{Kwargs, RequestOptions};
+use crate::py::options::Kwargs;
 use crate::py::response::Response;
+use crate::request::options::RequestOptions;
 use crate::request::send::execute;
 use crate::runtime::bridge;
 

@@ -14,9 +14,10 @@ use reqwest::Url;
 
 use crate::engine::pool::Engine;
 use crate::py::fetch::url_text;
-use crate::py::options::{batch_options, Kwargs, RequestOptions};
+use crate::py::options::{batch_options, Kwargs};
 use crate::py::response::Response;
 use crate::request::error::{FetchError, FetchResult};
+use crate::request::options::RequestOptions;
 use crate::request::send::{execute, Fetched};
 use crate::request::upload::RequestBody;
 use crate::runtime::bridge;

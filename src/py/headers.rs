@@ -10,6 +10,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::response::head::value_text;
+
 /// Iterates `(key, value)` pairs of a mapping or of an iterable of pairs.
 pub fn pairs<'py>(
     obj: &Bound<'py, PyAny>,
@@ -104,14 +106,6 @@ pub fn text_pairs(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<(S
         .into_iter()
         .map(|(k, v)| Ok((scalar_text(&k, what)?, scalar_text(&v, what)?)))
         .collect()
-}
-
-/// A header value as text: UTF-8 where it is, Latin-1 otherwise (what servers meant in practice).
-pub fn value_text(value: &HeaderValue) -> String {
-    match std::str::from_utf8(value.as_bytes()) {
-        Ok(s) => s.to_owned(),
-        Err(_) => value.as_bytes().iter().map(|&b| b as char).collect(),
-    }
 }
 
 fn multidict_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {

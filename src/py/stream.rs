@@ -21,15 +21,16 @@ use crate::py::client::Client;
 use crate::py::errors::runtime_error;
 use crate::py::fetch::url_text;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
-use crate::py::options::{Kwargs, RequestOptions};
-use crate::py::pending::Pending;
+use crate::py::options::Kwargs;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::options::RequestOptions;
 use crate::request::send::{bounded, bounded_until, check_body_size, Hops, Sent, Step};
 use crate::request::upload::RequestBody;
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
 use crate::response::head::Head;
 use crate::runtime::bridge;
+use crate::runtime::pending::Pending;
 
 /// A small body that arrived with the head is taken at once, without waiting, so reading it
 /// costs no extra trip through the event loop.
@@ -265,7 +266,7 @@ impl StreamResponse {
         };
         let pairs: Vec<(&str, String)> = headers
             .iter()
-            .map(|(name, value)| (name.as_str(), crate::py::headers::value_text(value)))
+            .map(|(name, value)| (name.as_str(), crate::response::head::value_text(value)))
             .collect();
         PyList::new(py, pairs).map(Some)
     }

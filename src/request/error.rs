@@ -8,6 +8,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::engine::resolve::ResolveError;
+
 /// What went wrong, in the user's terms; each kind maps to one exception class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -197,6 +199,20 @@ fn redact_authority_text(raw: &str) -> String {
     }
 }
 
+/// hyper-util's error for a CONNECT tunnel that could not be opened. The enum is public but lives
+/// in a private module (hyper-util 0.1.21, `client::legacy::connect::proxy::tunnel`), so it is
+/// named through the connector that returns it; the inner connector does not change the type.
+type TunnelError = <hyper_util::client::legacy::connect::proxy::Tunnel<
+    hyper_util::client::legacy::connect::HttpConnector,
+> as tower_service::Service<http::Uri>>::Error;
+
+/// hyper-util's error for a SOCKS handshake that failed, named the same way (unexported in
+/// 0.1.21: `connect::proxy::socks`). Its parameter is the inner connector's error, hyper-util's
+/// `ConnectError` for reqwest's connector as for this one.
+type SocksError = <hyper_util::client::legacy::connect::proxy::SocksV5<
+    hyper_util::client::legacy::connect::HttpConnector,
+> as tower_service::Service<http::Uri>>::Error;
+
 /// The timeouts in force for a request, so a timeout error can say which one fired.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TimeoutSettings {
@@ -215,7 +231,6 @@ enum Phase {
 /// Walks the cause chain of a reqwest error to the most specific thing we can name.
 fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (ErrorKind, String) {
     let io_kind = find_cause::<std::io::Error>(err).map(std::io::Error::kind);
-    let chain = cause_chain_text(err);
 
     if err.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
         if err.is_connect() {
@@ -258,41 +273,46 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         };
     }
 
-    // The remaining kinds are hyper-util's `TunnelError` and `ConnectError` ("dns error"), which
-    // it does not export (0.1.21: `proxy::tunnel` and `connect::http` are private modules), so
-    // no cause can be matched by type: their fixed `Display` texts are the only signal.
-    if chain.contains("tunnel error: proxy authorization required") {
-        return (
-            ErrorKind::ProxyStatus { status: 407 },
-            "the proxy refused the tunnel: 407 Proxy Authentication Required".to_owned(),
-        );
-    }
-    if chain.contains("tunnel error: unsuccessful") {
-        return (
-            ErrorKind::ProxyStatus { status: 502 },
-            "the proxy refused to open a tunnel (CONNECT was not answered with 200)".to_owned(),
-        );
+    let tunnel = find_cause::<TunnelError>(err);
+    match tunnel {
+        Some(TunnelError::ProxyAuthRequired) => {
+            return (
+                ErrorKind::ProxyStatus { status: 407 },
+                "the proxy refused the tunnel: 407 Proxy Authentication Required".to_owned(),
+            )
+        }
+        // hyper-util keeps no status for any other refusal (0.1.21): 502, the gateway's failure.
+        Some(TunnelError::TunnelUnsuccessful) => {
+            return (
+                ErrorKind::ProxyStatus { status: 502 },
+                "the proxy refused to open a tunnel (CONNECT was not answered with 200)".to_owned(),
+            )
+        }
+        _ => {}
     }
 
     if err.is_connect() {
-        if chain.contains("tunnel error: failed to create underlying connection")
-            || (timeouts.via_proxy && !chain.contains("tunnel error"))
+        if matches!(tunnel, Some(TunnelError::ConnectFailed(_)))
+            || (timeouts.via_proxy && tunnel.is_none())
         {
             return (
                 ErrorKind::ProxyConnection,
                 format!("could not connect to the proxy: {}", innermost(err)),
             );
         }
-        if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        if find_cause::<ResolveError>(err).is_some() {
             return (
                 ErrorKind::ConnectorDns,
                 format!("could not resolve the host name: {}", innermost(err)),
             );
         }
-        if chain.contains("proxy") {
+        if tunnel.is_some() || find_cause::<SocksError>(err).is_some() {
             return (
                 ErrorKind::ProxyConnection,
-                format!("could not connect through the proxy: {chain}"),
+                format!(
+                    "could not connect through the proxy: {}",
+                    cause_chain_text(err)
+                ),
             );
         }
         let detail = match io_kind {
@@ -355,7 +375,7 @@ fn classify(err: &reqwest::Error, phase: Phase, timeouts: &TimeoutSettings) -> (
         ),
         (Phase::Head, _) if err.is_builder() => (
             ErrorKind::InvalidUrl,
-            format!("the request could not be built: {chain}"),
+            format!("the request could not be built: {}", cause_chain_text(err)),
         ),
         (Phase::Head, _) => (
             ErrorKind::ServerDisconnected,

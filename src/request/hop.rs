@@ -52,7 +52,7 @@ fn log_redirect(response: &reqwest::Response) {
         return;
     };
     let url = response.url();
-    let target = crate::py::headers::value_text(location);
+    let target = crate::response::head::value_text(location);
     let next = url.join(target.trim()).ok();
     if url.scheme() == "https" && next.as_ref().is_some_and(|n| n.scheme() == "http") {
         scope::warning(

@@ -94,7 +94,7 @@ pub async fn answer(engine: &Engine, mut request: reqwest::Request) -> FetchResu
     let pending = Python::attach(|py| {
         let sent = PyList::empty(py);
         for (name, value) in &headers {
-            sent.append((name.as_str(), crate::py::headers::value_text(value)))?;
+            sent.append((name.as_str(), crate::response::head::value_text(value)))?;
         }
         let call = router.bind(py).call1((
             request.method().as_str(),

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod hop;
 pub mod mock;
+pub mod options;
 pub mod retry;
 pub mod send;
 pub mod upload;

@@ -15,8 +15,8 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode, Url};
 
 use crate::engine::pool::{ClientConfig, Engine, Http2Mode, LimitPermits, DEFAULT_USER_AGENT};
-use crate::py::options::RequestOptions;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
+use crate::request::options::RequestOptions;
 use crate::request::upload::{head_within, RequestBody};
 use crate::response::body::ReceivedBody;
 use crate::response::decoding::BodyReader;
@@ -480,7 +480,7 @@ fn redirect_location(options: &RequestOptions, response: &reqwest::Response) -> 
         | StatusCode::PERMANENT_REDIRECT => response
             .headers()
             .get(LOCATION)
-            .map(crate::py::headers::value_text),
+            .map(crate::response::head::value_text),
         _ => None,
     }
 }

@@ -19,6 +19,14 @@ pub struct Head {
     pub sent_headers: Option<HeaderMap>,
 }
 
+/// A header value as text: UTF-8 where it is, Latin-1 otherwise (what servers meant in practice).
+pub fn value_text(value: &HeaderValue) -> String {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(s) => s.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| b as char).collect(),
+    }
+}
+
 /// Header values parsed by hyper are views into the connection's read buffer; a kept response
 /// would pin that whole buffer (KBs to hundreds of KBs) for a few bytes of headers. Copied out,
 /// 100,000 responses cost their headers, not 100,000 buffers.

@@ -21,8 +21,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyWeakrefMethods, PyWeakrefReference};
 
-use crate::py::pending::{Launch, Pending};
 use crate::request::error::FetchError;
+use crate::runtime::pending::{Launch, Pending};
 use crate::runtime::scope::Scope;
 use crate::runtime::workers;
 

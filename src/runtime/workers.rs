@@ -12,12 +12,8 @@ use std::thread;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use tokio::runtime::Builder;
 use tokio::sync::{oneshot, Notify};
-
-use crate::py::errors::runtime_error;
 
 const WORKER_THREADS_ENV: &str = "FERROFETCH_WORKER_THREADS";
 /// getaddrinfo runs on the blocking pool; unbounded, a burst of DNS lookups grows it to hundreds
@@ -25,6 +21,32 @@ const WORKER_THREADS_ENV: &str = "FERROFETCH_WORKER_THREADS";
 const MAX_BLOCKING_THREADS: usize = 32;
 /// How long in-flight work gets to wind down at interpreter exit before it is dropped.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
+
+/// Why the runtime cannot run work, or cannot be configured as asked; py/errors.rs turns it into
+/// the Python exception.
+#[derive(Debug)]
+pub enum RuntimeError {
+    /// A worker-thread count that is not a positive integer (`ValueError`).
+    InvalidWorkerThreads(String),
+    /// Too late: the runtime has started, or the interpreter is exiting (`RuntimeError`).
+    Unavailable(String),
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuntimeError::InvalidWorkerThreads(message) | RuntimeError::Unavailable(message) => {
+                f.write_str(message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+fn unavailable(message: impl Into<String>) -> RuntimeError {
+    RuntimeError::Unavailable(message.into())
+}
 
 struct Engine {
     worker_threads: usize,
@@ -74,11 +96,11 @@ fn lock_state() -> std::sync::MutexGuard<'static, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn workers_from_env() -> PyResult<Option<usize>> {
+fn workers_from_env() -> Result<Option<usize>, RuntimeError> {
     match std::env::var(WORKER_THREADS_ENV) {
         Ok(value) if !value.trim().is_empty() => match value.trim().parse::<usize>() {
             Ok(n) if n >= 1 => Ok(Some(n)),
-            _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            _ => Err(RuntimeError::InvalidWorkerThreads(format!(
                 "{WORKER_THREADS_ENV} must be a positive integer, got {value:?}"
             ))),
         },
@@ -86,7 +108,7 @@ fn workers_from_env() -> PyResult<Option<usize>> {
     }
 }
 
-fn start_engine(worker_threads: usize) -> PyResult<Engine> {
+fn start_engine(worker_threads: usize) -> Result<Engine, RuntimeError> {
     let mut builder = if worker_threads <= 1 {
         Builder::new_current_thread()
     } else {
@@ -99,7 +121,7 @@ fn start_engine(worker_threads: usize) -> PyResult<Engine> {
         .max_blocking_threads(MAX_BLOCKING_THREADS)
         .thread_name("ferrofetch-worker")
         .build()
-        .map_err(|e| runtime_error(format!("could not start the ferrofetch runtime: {e}")))?;
+        .map_err(|e| unavailable(format!("could not start the ferrofetch runtime: {e}")))?;
     let submissions = Arc::new(Submissions::default());
     runtime.spawn(submissions.clone().dispatch());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -112,7 +134,7 @@ fn start_engine(worker_threads: usize) -> PyResult<Engine> {
             runtime.shutdown_timeout(SHUTDOWN_GRACE);
         })
         .map_err(|e| {
-            runtime_error(format!(
+            unavailable(format!(
                 "could not start the ferrofetch runtime thread: {e}"
             ))
         })?;
@@ -124,13 +146,13 @@ fn start_engine(worker_threads: usize) -> PyResult<Engine> {
 }
 
 /// Runs `f` on the engine, starting the runtime on first use.
-fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> PyResult<T> {
+fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> Result<T, RuntimeError> {
     let mut state = lock_state();
     if let Some(engine) = &state.engine {
         return Ok(f(engine));
     }
     if state.shut_down {
-        return Err(runtime_error(
+        return Err(unavailable(
             "the ferrofetch runtime has been shut down (the interpreter is exiting)",
         ));
     }
@@ -145,7 +167,7 @@ fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> PyResult<T> {
 }
 
 /// Runs `job` on the runtime (see [`Submissions`]).
-pub fn submit(job: BoxFuture<'static, ()>) -> PyResult<()> {
+pub fn submit(job: BoxFuture<'static, ()>) -> Result<(), RuntimeError> {
     let submissions = with_engine(|engine| engine.submissions.clone())?;
     let was_empty = {
         let mut queue = submissions.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -160,19 +182,17 @@ pub fn submit(job: BoxFuture<'static, ()>) -> PyResult<()> {
 }
 
 /// Sets the worker-thread count; only before the runtime has started.
-#[pyfunction]
-#[pyo3(signature = (*, worker_threads = None))]
-pub fn configure(worker_threads: Option<usize>) -> PyResult<()> {
+pub fn configure(worker_threads: Option<usize>) -> Result<(), RuntimeError> {
     let mut state = lock_state();
     if state.engine.is_some() {
-        return Err(runtime_error(
+        return Err(unavailable(
             "ferrofetch.configure() must be called before the first request: the runtime is already running",
         ));
     }
     if let Some(n) = worker_threads {
         if n == 0 {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "worker_threads must be at least 1",
+            return Err(RuntimeError::InvalidWorkerThreads(
+                "worker_threads must be at least 1".to_owned(),
             ));
         }
         state.configured_workers = Some(n);
@@ -181,28 +201,35 @@ pub fn configure(worker_threads: Option<usize>) -> PyResult<()> {
 }
 
 /// What the runtime is (or will be when it starts).
-#[pyfunction]
-pub fn runtime_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+pub struct RuntimeInfo {
+    pub started: bool,
+    pub worker_threads: usize,
+}
+
+impl RuntimeInfo {
+    /// tokio's name for the scheduler these threads run.
+    pub fn flavor(&self) -> &'static str {
+        if self.worker_threads <= 1 {
+            "current_thread"
+        } else {
+            "multi_thread"
+        }
+    }
+}
+
+pub fn info() -> Result<RuntimeInfo, RuntimeError> {
     let state = lock_state();
-    let workers = match &state.engine {
+    let worker_threads = match &state.engine {
         Some(engine) => engine.worker_threads,
         None => match state.configured_workers {
             Some(n) => n,
             None => workers_from_env()?.unwrap_or(1),
         },
     };
-    let info = PyDict::new(py);
-    info.set_item("started", state.engine.is_some())?;
-    info.set_item("worker_threads", workers)?;
-    info.set_item(
-        "flavor",
-        if workers <= 1 {
-            "current_thread"
-        } else {
-            "multi_thread"
-        },
-    )?;
-    Ok(info)
+    Ok(RuntimeInfo {
+        started: state.engine.is_some(),
+        worker_threads,
+    })
 }
 
 /// After fork: the parent's runtime threads do not exist in the child. Its runtime is
@@ -215,9 +242,8 @@ pub fn forget_after_fork() {
     }
 }
 
-/// `atexit`: stop the runtime so no request outlives the interpreter.
-#[pyfunction]
-pub fn _shutdown() {
+/// At interpreter exit: stop the runtime so no request outlives the interpreter.
+pub fn shutdown() {
     let mut state = lock_state();
     state.shut_down = true;
     if let Some(mut engine) = state.engine.take() {

@@ -22,6 +22,8 @@ from ..servers import (
     outcome,
     redirect_app,
     redirect_to,
+    refused_url,
+    reply,
     serve,
 )
 
@@ -98,6 +100,28 @@ async def test_an_unreachable_proxy_is_a_proxy_connection_error(start_server: St
         lambda: ferrofetch.fetch("http://origin.test/", proxy=f"http://127.0.0.1:{port}", timeout=10)
     )
     assert isinstance(exc, ferrofetch.ClientProxyConnectionError), repr(exc)
+
+
+async def test_connect_answered_with_an_error_status_is_a_proxy_error(
+    start_server: StartServer, certificates: TlsFiles
+) -> None:
+    refusing = start_server(reply(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"))
+    _, exc, elapsed = await outcome(
+        lambda: ferrofetch.fetch(
+            "https://origin.test/", proxy=refusing.url, ca_bundle=certificates.ca_bundle, timeout=10
+        )
+    )
+    assert isinstance(exc, ferrofetch.ClientHttpProxyError), repr(exc)
+    assert "the proxy refused to open a tunnel" in str(exc)
+    assert elapsed < 5.0
+
+
+async def test_a_refused_connection_to_a_url_that_names_a_proxy_is_no_proxy_error() -> None:
+    """Only the error's type says a proxy was involved, not the words of the URL."""
+    url = refused_url("/proxy/tunnel error")
+    _, exc, _ = await outcome(lambda: ferrofetch.fetch(url, timeout=10))
+    assert isinstance(exc, ferrofetch.ClientConnectorError), repr(exc)
+    assert not isinstance(exc, ferrofetch.ClientProxyConnectionError), repr(exc)
 
 
 @pytest.mark.parametrize("proxy_url", ["not a url", "http://", "http://127.0.0.1:99999"])
@@ -182,6 +206,18 @@ async def _probe_env(url: str, env: dict[str, str], options: str = "{}") -> dict
     assert completed.returncode == 0, completed.stderr
     result: dict[str, list[object]] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+@pytest.mark.parametrize("proxy_scheme", ["http", "socks5"])
+async def test_an_unreachable_proxy_from_the_environment_is_a_proxy_connection_error(
+    proxy_scheme: str,
+) -> None:
+    """HTTPS through an HTTP proxy (the CONNECT tunnel's connection fails) and anything through a
+    SOCKS proxy: the failure is the proxy's even though no ``proxy=`` was given."""
+    gone = refused_url().replace("http", proxy_scheme, 1).rstrip("/")
+    target = refused_url("/env").replace("http:", "https:", 1)
+    results = await _probe_env(target, {"ALL_PROXY": gone})
+    assert results["trusting"][0] == "ClientProxyConnectionError", results
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])

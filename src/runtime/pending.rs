@@ -10,6 +10,10 @@
 //! Cancelling it (directly, or by cancelling the task awaiting it) aborts the Rust request at
 //! once, which drops its connection. It is completed only on its event loop's thread, by the
 //! bridge's drain callback, so its state needs no lock beyond pyo3's borrow flag.
+//!
+//! It lives beside the bridge, not with the `#[pyclass]` faces in py/: it is the asyncio half of the
+//! completion mechanism (bridge.rs makes and completes it), knows nothing of HTTP, and every call
+//! of every face returns one.
 
 use futures::future::AbortHandle;
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
