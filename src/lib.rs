@@ -19,7 +19,7 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use py::client::{fetch, fetch_all, Client};
+    use py::client::{fetch, fetch_all, Client, PreparedOpen};
     #[pymodule_export]
     use py::fork::_after_fork_in_child;
     #[pymodule_export]
@@ -31,7 +31,7 @@ mod _core {
     #[pymodule_export]
     use py::server::LoopbackServer;
     #[pymodule_export]
-    use py::stream::{PreparedOpen, Redirect, StreamResponse};
+    use py::stream::{Redirect, StreamResponse};
     #[pymodule_export]
     use runtime::pending::Pending;
 

@@ -14,10 +14,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use pyo3::exceptions::PyValueError;
-
 use crate::engine::pool::{Engine, LimitPermits};
-use crate::py::client::Client;
 use crate::py::errors::runtime_error;
 use crate::py::fetch::url_text;
 use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
@@ -678,7 +675,7 @@ pub fn start_open<'py>(
     open_with(py, engine, options, &raw, each_redirect)
 }
 
-fn take_each_redirect(kwargs: &Kwargs<'_>) -> PyResult<bool> {
+pub fn take_each_redirect(kwargs: &Kwargs<'_>) -> PyResult<bool> {
     match kwargs.take("each_redirect")? {
         Some(flag) => flag.extract::<bool>(),
         None => Ok(false),
@@ -693,122 +690,18 @@ fn open_with<'py>(
     each_redirect: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let url = options.prepare_url(raw).map_err(|e| e.into_pyerr(py))?;
+    open_url(py, engine, options, url, each_redirect)
+}
+
+/// Opens `url`, already checked and parsed by `options.prepare_url`.
+pub fn open_url<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    options: RequestOptions,
+    url: reqwest::Url,
+    each_redirect: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let mut hops = Hops::new(&options, url);
     hops.keep_sent_headers = each_redirect;
     open_hops(py, engine, Arc::new(options), hops, each_redirect)
-}
-
-/// `Client.prepare(**options)`: `Client.open`'s options read once, for requests that differ
-/// only in URL, method, `follow_redirects`, a `bytes` body and a `Cookie` (a session's usual
-/// requests). Reading keyword options was a third of `Client.open`'s time on Python's thread.
-#[pyclass(frozen, module = "ferrofetch")]
-pub struct PreparedOpen {
-    client: Py<Client>,
-    engine: Arc<Engine>,
-    options: RequestOptions,
-    each_redirect: bool,
-    /// The last URL opened, as given and as parsed: a session asks for the same URL over and
-    /// over, and parsing it (host checks, IDNA) was a third of what is left of an open.
-    last_url: std::sync::Mutex<Option<(String, reqwest::Url)>>,
-}
-
-impl PreparedOpen {
-    pub fn new<'py>(
-        py: Python<'py>,
-        client: &Bound<'py, Client>,
-        kwargs: &Kwargs<'py>,
-    ) -> PyResult<Self> {
-        let engine = client.get().engine_for(kwargs)?;
-        let options = RequestOptions::from_kwargs(py, kwargs)?;
-        let each_redirect = take_each_redirect(kwargs)?;
-        kwargs.finish("Client.prepare")?;
-        Ok(PreparedOpen {
-            client: client.clone().unbind(),
-            engine,
-            options,
-            each_redirect,
-            last_url: std::sync::Mutex::new(None),
-        })
-    }
-}
-
-#[pymethods]
-impl PreparedOpen {
-    /// Completes like `Client.open(url, **options)` with these `method`, `follow_redirects`,
-    /// `data` and `content_type`, and `cookie` added as a `Cookie` header.
-    #[pyo3(signature = (url, method, follow_redirects, data=None, content_type=None, cookie=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn open<'py>(
-        &self,
-        py: Python<'py>,
-        url: &str,
-        method: &str,
-        follow_redirects: bool,
-        data: Option<&Bound<'py, PyBytes>>,
-        content_type: Option<&str>,
-        cookie: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Pending::deferring_errors(py, "open", || {
-            if self.client.get().is_closed() {
-                return Err(runtime_error("this Client is closed"));
-            }
-            let mut options = self.options.clone();
-            options.method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "invalid HTTP method {method:?}: a method is an HTTP token"
-                ))
-            })?;
-            options.follow_redirects = follow_redirects;
-            if let Some(data) = data {
-                options.body = Some(RequestBody::Bytes(Bytes::copy_from_slice(data.as_bytes())));
-            }
-            if let Some(content_type) = content_type {
-                options.content_type = Some(header_value(content_type, "content_type")?);
-            }
-            if let Some(cookie) = cookie {
-                options.headers.append(
-                    reqwest::header::COOKIE,
-                    header_value(cookie, "a Cookie header")?,
-                );
-            }
-            let parsed = self.parsed_url(url).map_err(|e| e.into_pyerr(py))?;
-            let mut hops = Hops::new(&options, parsed);
-            hops.keep_sent_headers = self.each_redirect;
-            open_hops(
-                py,
-                self.engine.clone(),
-                Arc::new(options),
-                hops,
-                self.each_redirect,
-            )
-        })
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<PreparedOpen {}>", self.options.method)
-    }
-}
-
-impl PreparedOpen {
-    /// `url` checked and parsed as `Client.open` does it (the prepared options' `params`
-    /// included), or the last one again.
-    fn parsed_url(&self, raw: &str) -> FetchResult<reqwest::Url> {
-        let mut last = self.last_url.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((text, url)) = last.as_ref() {
-            if text == raw {
-                return Ok(url.clone());
-            }
-        }
-        let url = self.options.prepare_url(raw)?;
-        *last = Some((raw.to_owned(), url.clone()));
-        Ok(url)
-    }
-}
-
-fn header_value(text: &str, what: &str) -> PyResult<reqwest::header::HeaderValue> {
-    reqwest::header::HeaderValue::from_str(text).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{what} value cannot hold control characters: {text:?}"
-        ))
-    })
 }
