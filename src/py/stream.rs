@@ -36,8 +36,10 @@ const PREFETCH_LIMIT: usize = 64 * 1024;
 /// A body declared (`Content-Length`) at most this long is collected in the open itself for as
 /// long as it keeps arriving, so that `read()` finds it whole: the head and the body come back
 /// to Python as one completion instead of two trips through its event loop. Also the most
-/// (decoded) bytes so held.
-const GATHER_LIMIT: u64 = 1024 * 1024;
+/// (decoded) bytes so held. Larger bodies are read whole by `read_all`, which turns them into
+/// `bytes` on the runtime thread (`ReceivedBody::handed_over`, from 256 KiB on): taken from
+/// here they would be copied, and their chunks freed, on Python's thread.
+const GATHER_LIMIT: u64 = 256 * 1024;
 
 /// The unread rest of a body, with the connection-limit permits it holds.
 struct Body {
