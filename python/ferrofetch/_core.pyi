@@ -198,6 +198,10 @@ class Redirect:
     def same_origin(self) -> bool:
         """Whether it stays on the scheme, host and port of the redirect's URL."""
     @property
+    def method(self) -> str:
+        """The method the next hop sends: ``"GET"`` after a 303 (``HEAD`` stays ``HEAD``) and
+        after a 301/302 of a ``POST``; the request's own otherwise (RFC 9110 §15.4)."""
+    @property
     def keeps_body(self) -> bool:
         """Whether the next hop sends the request's body again (307/308, 301/302 but for POST)."""
     def follow(

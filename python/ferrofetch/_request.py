@@ -249,6 +249,7 @@ async def _complete(
                 given_cookie = None
                 cookies = None
             target = URL(opened.location, encoded=True)
+            next_method = opened.method
             cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
             # A body that can be sent again (bytes, files) is given again for a 307/308.
             replay = body is not None and opened.keeps_body and body.stream is not None and body.replayable
@@ -257,7 +258,7 @@ async def _complete(
             follow = (
                 opened.follow(cookie, body.stream) if replay and body is not None else opened.follow(cookie)
             )
-            opened = await _open(follow, target, hop.method, all_headers, history)
+            opened = await _open(follow, target, next_method, all_headers, history)
         # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
         resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)

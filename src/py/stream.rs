@@ -530,6 +530,18 @@ impl Redirect {
         self.same_origin
     }
 
+    /// The method the next hop sends: GET after a 303 (HEAD stays HEAD), and after a 301/302
+    /// of a POST; the request's own otherwise (RFC 9110 §15.4).
+    #[getter]
+    fn method(&self) -> String {
+        self.paused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|paused| paused.hops.next_method(paused.status).to_string())
+            .unwrap_or_default()
+    }
+
     /// Whether the next hop sends the request's body again (a 307/308, or a 301/302 of
     /// anything but POST).
     #[getter]
