@@ -19,7 +19,7 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use py::client::{fetch_all, Client};
+    use py::client::{fetch_all, Client, PreparedOpen};
     #[pymodule_export]
     use py::fetch::fetch;
     #[pymodule_export]

@@ -165,3 +165,44 @@ async def test_response_outlives_its_loop_and_the_server(http_server: HttpServer
     # Reading a property twice gives equal results.
     assert response.headers == response.headers
     assert response.text == response.text
+
+
+async def test_prepared_open_sends_what_open_sends(httpbin: Any) -> None:
+    """``Client.prepare(**options).open(...)``: the prepared headers, then per request the
+    method, body, content type and cookie; another URL after the first is its own."""
+    client = ferrofetch.Client()
+    prepared = client.prepare(headers=[("X-A", "1")], each_redirect=True)
+    seen = []
+    for method, path, data, cookie in (
+        ("POST", "/anything/one", b"body", "c=1"),
+        ("PUT", "/anything/one", None, None),
+        ("GET", "/anything/two", None, "d=2"),
+    ):
+        content_type = None if data is None else "application/x-test"
+        stream = await asyncio.wait_for(
+            prepared.open(httpbin.url + path, method, True, data, content_type, cookie), 15
+        )
+        assert isinstance(stream, ferrofetch.StreamResponse)
+        echo = json.loads(await asyncio.wait_for(stream.read_all(), 15))
+        headers = echo["headers"]
+        seen.append(
+            (
+                echo["method"],
+                echo["url"].rsplit("/", 1)[1],
+                echo["data"],
+                headers.get("X-A"),
+                headers.get("Content-Type"),
+                headers.get("Cookie"),
+            )
+        )
+    assert seen == [
+        ("POST", "one", "body", "1", "application/x-test", "c=1"),
+        # A PUT without a body gets application/octet-stream from the core, as from aiohttp.
+        ("PUT", "one", "", "1", "application/octet-stream", None),
+        ("GET", "two", "", "1", None, "d=2"),
+    ]
+    with pytest.raises(ValueError, match="control characters"):
+        await prepared.open(httpbin.url + "/get", "GET", True, cookie="a=1\r\nX-B: 2")
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await prepared.open(httpbin.url + "/get", "GET", True)

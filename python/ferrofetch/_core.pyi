@@ -198,6 +198,10 @@ class Redirect:
     def same_origin(self) -> bool:
         """Whether it stays on the scheme, host and port of the redirect's URL."""
     @property
+    def method(self) -> str:
+        """The method the next hop sends: ``"GET"`` after a 303 (``HEAD`` stays ``HEAD``) and
+        after a 301/302 of a ``POST``; the request's own otherwise (RFC 9110 §15.4)."""
+    @property
     def keeps_body(self) -> bool:
         """Whether the next hop sends the request's body again (307/308, 301/302 but for POST)."""
     def follow(
@@ -279,9 +283,31 @@ class Client:
         client made for them. With ``each_redirect=True`` each redirect completes as a
         ``Redirect``, and the request goes on with ``Redirect.follow()``.
         """
+    def prepare(self, **options: Any) -> PreparedOpen:
+        """``open``'s options (and ``each_redirect``) read once, for requests that differ only
+        in what ``PreparedOpen.open`` takes; the pool is chosen here, as ``open`` chooses it."""
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
+
+@final
+class PreparedOpen:
+    """``Client.prepare(**options)``: a session's usual request, its options read once."""
+
+    def open(
+        self,
+        url: str,
+        method: str,
+        follow_redirects: bool,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        cookie: str | None = None,
+    ) -> Pending[StreamResponse | Redirect]:
+        """Like ``Client.open(url, **options)`` with this ``method`` (upper case), these
+        ``follow_redirects``, ``data`` and ``content_type``, and ``cookie`` (``None``: none) as a
+        ``Cookie`` header added to the prepared ones. ``RuntimeError`` once the client is
+        closed; ``ValueError`` for a method that is not a token or a value with control
+        characters."""
 
 def fetch(url: str, **options: Unpack[FetchOptions]) -> Pending[Response]: ...
 @overload

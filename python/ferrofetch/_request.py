@@ -9,7 +9,6 @@ redirect it stops with a ``Redirect`` so that the session's cookie jar takes the
 
 from __future__ import annotations
 
-import asyncio
 import re
 import warnings
 from collections.abc import Iterable
@@ -44,9 +43,20 @@ from .timeouts import UNSET, request_timeout, seconds_or_none
 from .upload_tracker import UploadTracker, tracks_uploads
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from ._session_view import RaiseForStatus, SessionView
 
-__all__ = ["send_request"]
+    # The request prepared natively, the headers it sends, the URL as text and parsed.
+    PlainRequest = tuple[_core.PreparedOpen, list[tuple[str, str]], str, URL]
+
+    class PlainSession(SessionView, Protocol):
+        """A session that prepares its usual requests ahead (``ClientSession``)."""
+
+        def _plain_request(self, str_or_url: StrOrURL) -> Optional[PlainRequest]: ...
+
+
+__all__ = ["send_plain", "send_request"]
 
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Methods known to be tokens, so the usual ones skip the check.
@@ -192,12 +202,44 @@ async def send_request(
                 all_headers[name] = value
         options["headers"] = list(all_headers.items())
 
+    if upload_tracker is not None:
+        upload_tracker._attempt_started(has_body=body is not None)
+    opened = await _open(client.open(url_text, **options), url, method, all_headers, [])
+    return await _complete(
+        session,
+        opened,
+        url_text,
+        url,
+        method,
+        all_headers,
+        body,
+        allow_redirects,
+        raise_for_status,
+        given_cookie,
+        cookies,
+        upload_tracker,
+    )
+
+
+async def _complete(
+    session: SessionView,
+    opened: Any,
+    url_text: str,
+    url: URL,
+    method: str,
+    all_headers: CIMultiDict[str],
+    body: Optional[Body],
+    allow_redirects: bool,
+    raise_for_status: RaiseForStatus,
+    given_cookie: Optional[str] = None,
+    cookies: Optional[LooseCookies] = None,
+    upload_tracker: Optional[UploadTracker] = None,
+) -> ClientResponse:
+    """The response of a request whose first hop has answered with ``opened``: redirects
+    followed hop by hop through the cookie jar, then ``raise_for_status``."""
     history: list[ClientResponse] = []
     resp: Optional[ClientResponse] = None
     try:
-        if upload_tracker is not None:
-            upload_tracker._attempt_started(has_body=body is not None)
-        opened = await _open(client.open(url_text, **options), url, method, all_headers, history)
         while isinstance(opened, _core.Redirect):
             hop = _response(session, opened.response)
             history.append(hop)
@@ -207,6 +249,7 @@ async def send_request(
                 given_cookie = None
                 cookies = None
             target = URL(opened.location, encoded=True)
+            next_method = opened.method
             cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
             # A body that can be sent again (bytes, files) is given again for a 307/308.
             replay = body is not None and opened.keeps_body and body.stream is not None and body.replayable
@@ -215,7 +258,7 @@ async def send_request(
             follow = (
                 opened.follow(cookie, body.stream) if replay and body is not None else opened.follow(cookie)
             )
-            opened = await _open(follow, target, hop.method, all_headers, history)
+            opened = await _open(follow, target, next_method, all_headers, history)
         # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
         resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)
@@ -231,6 +274,64 @@ async def send_request(
         if resp is not None:
             resp.close()
         raise
+
+
+async def send_plain(
+    session: PlainSession, method: str, str_or_url: StrOrURL, allow_redirects: bool, data: Optional[bytes]
+) -> ClientResponse:
+    """``send_request`` for the usual request: a method of the shortcuts, no option but
+    ``allow_redirects`` and ``data`` (``None`` or ``bytes``), no trace configs. What the
+    session's defaults give is taken ready-made from ``session._plain_request`` (the options
+    ``send_request`` builds for them, read once by the core); anything else goes the whole way
+    through ``send_request``."""
+    plain = None if method not in _TOKEN_METHODS else session._plain_request(str_or_url)
+    if plain is None:
+        return await send_request(session, method, str_or_url, allow_redirects=allow_redirects, data=data)
+    prepared, headers, url_text, url = plain
+    content_type = None if data is None else "application/octet-stream"
+    cookie = cookie_header(None, session._cookies_for(url, None))
+    try:
+        opened = await prepared.open(url_text, method, allow_redirects, data, content_type, cookie)
+    except Exception as error:
+        failure = _failure(error, url, method, _sent_headers(headers, cookie), [])
+        if failure is error:
+            raise
+        raise failure from error
+    if type(opened) is not _core.StreamResponse:
+        # A redirect: followed as send_request follows it.
+        return await _complete(
+            session,
+            opened,
+            url_text,
+            url,
+            method,
+            _sent_headers(headers, cookie),
+            None if data is None else Body(data, "application/octet-stream"),
+            allow_redirects,
+            session.raise_for_status,
+        )
+    resp = _response(session, opened, url if opened.url == url_text else None)
+    try:
+        _take_cookies(session, resp)
+        if allow_redirects and resp.status in _REDIRECT_STATUSES:
+            resp._history = (resp,)
+        raise_for_status = session.raise_for_status
+        if callable(raise_for_status):
+            await raise_for_status(resp)
+        elif raise_for_status:
+            resp.raise_for_status()
+        return resp
+    except BaseException:
+        resp.close()
+        raise
+
+
+def _sent_headers(headers: list[tuple[str, str]], cookie: Optional[str]) -> CIMultiDict[str]:
+    """The headers of a ``send_plain`` request, as ``send_request`` keeps them."""
+    sent = CIMultiDict(headers)
+    if cookie is not None:
+        sent[COOKIE] = cookie
+    return sent
 
 
 def _response(
@@ -259,25 +360,30 @@ def _take_cookies(session: SessionView, resp: ClientResponse) -> None:
 async def _open(
     pending: Any, url: URL, method: str, headers: CIMultiDict[str], history: list[ClientResponse]
 ) -> Any:
-    """The native hop's result; its exceptions as aiohttp raises them, with ``request_info``
-    and ``history`` where aiohttp gives them."""
+    """The native hop's result; its exceptions as aiohttp raises them (see ``_failure``)."""
     try:
         return await pending
-    except TooManyRedirects as error:
+    except Exception as error:
+        failure = _failure(error, url, method, headers, history)
+        if failure is error:
+            raise
+        raise failure from error
+
+
+def _failure(
+    error: Exception, url: URL, method: str, headers: CIMultiDict[str], history: list[ClientResponse]
+) -> BaseException:
+    """A native hop's exception as aiohttp raises it, with ``request_info`` and ``history``
+    where aiohttp gives them (``error`` itself, completed, or its translation)."""
+    if isinstance(error, TooManyRedirects):
         error.request_info = history[0].request_info if history else request_info(url, method, headers)
         error.history = tuple(history)
-        raise
-    except ClientResponseError as error:
+        return error
+    if isinstance(error, ClientResponseError):
         error.request_info = request_info(url, method, headers)
         error.history = tuple(history)
-        raise
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:
-        translated = translate_error(error)
-        if translated is error:
-            raise
-        raise translated from error
+        return error
+    return translate_error(error)
 
 
 def _first_credentials(

@@ -252,7 +252,9 @@ class ClientResponse:
         once (a pending read raises, as aiohttp's does), and later reads raise
         ``ClientConnectionError("Connection closed")``."""
         self._mark_released()
-        self._stream.close()
+        if not self.content._eof:
+            # (At the end of the body the stream has closed itself.)
+            self._stream.close()
         return _Noop()
 
     def close(self) -> None:

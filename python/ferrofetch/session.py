@@ -16,15 +16,15 @@ import warnings
 from collections.abc import Coroutine, Iterable
 from http.cookies import BaseCookie
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, MultiDict, getversion, istr
 from yarl import URL
 
 from . import _bulk, _core
 from ._context import _RequestContextManager, _SessionRequestContextManager
-from ._headers import LooseHeaders, StrOrURL, folded_names
-from ._request import send_request
+from ._headers import AUTHORIZATION, COOKIE, LooseHeaders, StrOrURL, folded_names
+from ._request import send_plain, send_request
 from ._session_view import RaiseForStatus
 from .auth import BasicAuth
 from .connector import BaseConnector, SSLSetting, TCPConnector
@@ -131,6 +131,11 @@ class ClientSession:
         self._trace_configs: list[TraceConfig] = list(trace_configs or ())
         for trace_config in self._trace_configs:
             trace_config.freeze()
+        # What a request with every option at its default sends (see _plain_request).
+        self._plain: Optional[
+            tuple[int, _core.Client, Optional[_core.PreparedOpen], list[tuple[str, str]]]
+        ] = None
+        self._plain_urls: dict[StrOrURL, tuple[str, URL]] = {}
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if getattr(self, "_connector", None) is not None and not self.closed:
@@ -212,10 +217,12 @@ class ClientSession:
         if self._connector is not None and not self._connector.closed and self._connector_owner:
             self._connector.close()
         self._connector = None
+        self._plain = None
 
     def detach(self) -> None:
         """Forget the connector without closing it."""
         self._connector = None
+        self._plain = None
 
     async def __aenter__(self) -> ClientSession:
         return self
@@ -232,6 +239,8 @@ class ClientSession:
 
     def request(self, method: str, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
         """Send a request; await the result or use it with ``async with``."""
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, method, url, True, None))
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def _request(
@@ -254,28 +263,42 @@ class ClientSession:
         )
 
     def get(self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "GET", url, allow_redirects, None))
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
 
     def options(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "OPTIONS", url, allow_redirects, None))
         return _RequestContextManager(
             self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
         )
 
     def head(self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "HEAD", url, allow_redirects, None))
         return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "POST", url, True, data))
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
 
     def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "PUT", url, True, data))
         return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
 
     def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs and (data is None or type(data) is bytes):
+            return _RequestContextManager(send_plain(self, "PATCH", url, True, data))
         return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        if not kwargs and not self._trace_configs:
+            return _RequestContextManager(send_plain(self, "DELETE", url, True, None))
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
     def ws_connect(self, url: StrOrURL, **kwargs: Any) -> Any:
@@ -324,6 +347,74 @@ class ClientSession:
                 url = URL(text, encoded=True)
         return text, url
 
+    def _plain_request(
+        self, str_or_url: StrOrURL
+    ) -> Optional[tuple[_core.PreparedOpen, list[tuple[str, str]], str, URL]]:
+        """For a request to ``str_or_url`` with every option at its default: the options
+        ``send_request`` would give ``Client.open``, read once by the core
+        (``Client.prepare``), the headers among them, and the URL as text and parsed. ``None``
+        where the defaults need more than that (the session's ``auth``, an ``Authorization`` or
+        ``Cookie`` among its headers, a URL to refuse or that is not HTTP(S)): ``send_request``
+        then does it all.
+
+        Kept until the session's headers or its native client change: every other setting
+        they hold is fixed when the session is made.
+        """
+        connector = self._connector
+        if connector is None or connector.closed:
+            return None
+        plain = self._plain
+        version = _version(self._default_headers)
+        if plain is None or plain[0] != version or plain[1] is not connector._client:
+            plain = self._plain = self._plain_template()
+        prepared = plain[2]
+        if prepared is None:
+            return None
+        if not isinstance(str_or_url, (str, URL)):
+            return None
+        known = self._plain_urls.get(str_or_url)
+        if known is None:
+            try:
+                known = self._request_url(str_or_url)
+            except (ValueError, TypeError):
+                return None
+            url = known[1]
+            if url.scheme not in ("http", "https") or not url.raw_host:
+                return None
+            if len(self._plain_urls) >= 256:
+                self._plain_urls.clear()
+            self._plain_urls[str_or_url] = known
+        return prepared, plain[3], known[0], known[1]
+
+    def _plain_template(
+        self,
+    ) -> tuple[int, _core.Client, Optional[_core.PreparedOpen], list[tuple[str, str]]]:
+        """``send_request``'s options for a request with every option at its default (method
+        and ``follow_redirects`` set per request), prepared by the core; no preparation where
+        ``send_request`` adds credentials or cookies to the session's headers."""
+        version = _version(self._default_headers)
+        client = self._native_client()
+        headers = list(self._default_headers.items())
+        if (
+            self._default_auth is not None
+            or AUTHORIZATION in self._default_headers
+            or COOKIE in self._default_headers
+        ):
+            return version, client, None, headers
+        options: dict[str, Any] = {
+            "headers": headers,
+            "max_redirects": 10,
+            "max_body_size": None,
+            "timeout": seconds_or_none(self._timeout.total),
+            "each_redirect": True,
+        }
+        self._pool(options, self._timeout, True, None, None)
+        if self._skip_folded:
+            options["skip_auto_headers"] = list(self._skip_folded)
+        if not self._auto_decompress:
+            options["decompress"] = False
+        return version, client, client.prepare(**options), headers
+
     def _default_auth_for(self, url: URL) -> Optional[BasicAuth]:
         """The session's ``auth``, for URLs of its ``base_url``'s origin (any URL without one)."""
         if self._default_auth is None:
@@ -371,6 +462,12 @@ class ClientSession:
         if proxy is not None:
             options["proxy"] = _proxy_url(proxy, proxy_auth)
         return client
+
+
+def _version(headers: CIMultiDict[str]) -> int:
+    """A number that changes whenever ``headers`` do (multidict keeps it)."""
+    # multidict's stub takes MultiDict[object] only; any multidict has a version.
+    return getversion(cast("MultiDict[object]", headers))
 
 
 def _pool_settings(timeout: ClientTimeout, trust_env: bool) -> dict[str, Any]:

@@ -82,7 +82,6 @@ class StreamReader:
         self._exception: Optional[BaseException] = None
         self._total_bytes = 0
         self._waiting = False
-        self._encoded = source is not None and source.has_header("content-encoding")
 
     def __repr__(self) -> str:
         state = "eof" if self._eof else "open"
@@ -100,7 +99,7 @@ class StreamReader:
         """Body bytes received as they came off the wire: :attr:`total_bytes` for a body
         without ``Content-Encoding``. For an encoded body, whose wire size the native client
         does not report, ``NotImplementedError``."""
-        if self._encoded:
+        if self._source is not None and self._source.has_header("content-encoding"):
             raise NotImplementedError(
                 "total_raw_bytes of a body with a Content-Encoding is not supported by ferrofetch"
             )
@@ -155,11 +154,9 @@ class StreamReader:
         source = self._source
         if self._eof or self._waiting or self._exception is not None or source is None:
             return False
-        if not source.finished:
-            return False
         rest = source.take_complete_body()
         if rest is None:
-            return False  # released, or over the size limit: the next read reports it
+            return False  # still coming, released, or over the size limit: a read reports it
         self._append(rest)
         self._set_eof()
         return True

@@ -33,6 +33,14 @@ use crate::runtime::pending::Pending;
 /// costs no extra trip through the event loop.
 const PREFETCH_LIMIT: usize = 64 * 1024;
 
+/// A body declared (`Content-Length`) at most this long is collected in the open itself for as
+/// long as it keeps arriving, so that `read()` finds it whole: the head and the body come back
+/// to Python as one completion instead of two trips through its event loop. Also the most
+/// (decoded) bytes so held. Larger bodies are read whole by `read_all`, which turns them into
+/// `bytes` on the runtime thread (`ReceivedBody::handed_over`, from 256 KiB on): taken from
+/// here they would be copied, and their chunks freed, on Python's thread.
+const GATHER_LIMIT: u64 = 256 * 1024;
+
 /// The unread rest of a body, with the connection-limit permits it holds.
 struct Body {
     reader: BodyReader,
@@ -62,6 +70,25 @@ impl Body {
                 Some(Err(e)) => self.failed = Some(e),
                 None => break,
             }
+        }
+    }
+
+    /// Takes the body's chunks as they arrive, giving the connection's task a turn between
+    /// takes, until it ends, stops arriving (a turn brought nothing: the open never waits on
+    /// the network for a body) or `GATHER_LIMIT` bytes are held.
+    async fn gather(&mut self, url: &str, engine: &Engine) {
+        let mut seen = self.prefetched.len();
+        while !self.finished && self.failed.is_none() {
+            let held: usize = self.prefetched.iter().map(Bytes::len).sum();
+            if held as u64 >= GATHER_LIMIT {
+                break;
+            }
+            tokio::task::yield_now().await;
+            self.prefetch(url, engine);
+            if self.prefetched.len() == seen && !self.finished && self.failed.is_none() {
+                break;
+            }
+            seen = self.prefetched.len();
         }
     }
 
@@ -403,8 +430,26 @@ impl Drop for StreamResponse {
 }
 
 impl StreamResponse {
-    /// The response of a hop whose head has arrived; its body is read on demand, or dropped
-    /// unread for a redirect hop handed to Python (`drain_small` has read a small one already).
+    /// The final response, its small body (see `GATHER_LIMIT`) collected while it keeps
+    /// arriving, and what is still to come watched for the response's close.
+    async fn gathered(self) -> Self {
+        if self
+            .content_length
+            .is_some_and(|length| length <= GATHER_LIMIT)
+        {
+            if let Ok(mut guard) = self.body.try_lock() {
+                if let Some(body) = guard.as_mut() {
+                    body.gather(&self.head.url, &self.engine).await;
+                }
+            }
+        }
+        close_when_given_up(&self.body, &self.stop, &self.engine);
+        self
+    }
+
+    /// The response of a hop whose head has arrived; its body is read on demand (see
+    /// `gathered`), or dropped unread for a redirect hop handed to Python (`drain_small` has
+    /// read a small one already).
     fn opened(
         engine: Arc<Engine>,
         mut sent: Sent,
@@ -432,7 +477,6 @@ impl StreamResponse {
         });
         let body = Arc::new(Mutex::new(body));
         let stop = CancellationToken::new();
-        close_when_given_up(&body, &stop, &engine);
         StreamResponse {
             content_length: head.content_length(),
             head,
@@ -484,6 +528,18 @@ impl Redirect {
     #[getter]
     fn same_origin(&self) -> bool {
         self.same_origin
+    }
+
+    /// The method the next hop sends: GET after a 303 (HEAD stays HEAD), and after a 301/302
+    /// of a POST; the request's own otherwise (RFC 9110 §15.4).
+    #[getter]
+    fn method(&self) -> String {
+        self.paused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|paused| paused.hops.next_method(paused.status).to_string())
+            .unwrap_or_default()
     }
 
     /// Whether the next hop sends the request's body again (a 307/308, or a 301/302 of
@@ -557,23 +613,33 @@ fn open_hops<'py>(
     let work = async move {
         let url_text = crate::request::error::redact(hops.url().as_str());
         let deadline = hops.deadline;
-        let step = bounded_until(&engine, deadline, options.timeout, &url_text, async {
-            loop {
-                match hops.send(&engine, &options).await? {
-                    Step::Redirect { sent, next } if !each_redirect => {
-                        let status = sent.response.status();
-                        drop(sent);
-                        hops.follow(&options, status, next)?;
+        // Boxed apart: the sending future is several KB, and `work` is moved (copied) on
+        // Python's thread before it runs; this way only its few captures are.
+        let step = Box::pin(bounded_until(
+            &engine,
+            deadline,
+            options.timeout,
+            &url_text,
+            async {
+                loop {
+                    match hops.send(&engine, &options).await? {
+                        Step::Redirect { sent, next } if !each_redirect => {
+                            let status = sent.response.status();
+                            drop(sent);
+                            hops.follow(&options, status, next)?;
+                        }
+                        step => return Ok(step),
                     }
-                    step => return Ok(step),
                 }
-            }
-        })
+            },
+        ))
         .await?;
         Ok(match step {
-            Step::Final(sent) => Opened::Final(StreamResponse::opened(
-                engine, sent, &options, deadline, true,
-            )),
+            Step::Final(sent) => Opened::Final(
+                StreamResponse::opened(engine, sent, &options, deadline, true)
+                    .gathered()
+                    .await,
+            ),
             Step::Redirect { sent, next } => {
                 let status = sent.response.status();
                 let response =
@@ -618,12 +684,37 @@ pub fn start_open<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = url_text(url)?;
     let options = RequestOptions::from_kwargs(py, kwargs)?;
-    let each_redirect = match kwargs.take("each_redirect")? {
-        Some(flag) => flag.extract::<bool>()?,
-        None => false,
-    };
+    let each_redirect = take_each_redirect(kwargs)?;
     kwargs.finish("Client.open")?;
-    let url = options.prepare_url(&raw).map_err(|e| e.into_pyerr(py))?;
+    open_with(py, engine, options, &raw, each_redirect)
+}
+
+pub fn take_each_redirect(kwargs: &Kwargs<'_>) -> PyResult<bool> {
+    match kwargs.take("each_redirect")? {
+        Some(flag) => flag.extract::<bool>(),
+        None => Ok(false),
+    }
+}
+
+fn open_with<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    options: RequestOptions,
+    raw: &str,
+    each_redirect: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let url = options.prepare_url(raw).map_err(|e| e.into_pyerr(py))?;
+    open_url(py, engine, options, url, each_redirect)
+}
+
+/// Opens `url`, already checked and parsed by `options.prepare_url`.
+pub fn open_url<'py>(
+    py: Python<'py>,
+    engine: Arc<Engine>,
+    options: RequestOptions,
+    url: reqwest::Url,
+    each_redirect: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let mut hops = Hops::new(&options, url);
     hops.keep_sent_headers = each_redirect;
     open_hops(py, engine, Arc::new(options), hops, each_redirect)

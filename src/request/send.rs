@@ -316,6 +316,15 @@ impl Hops {
 
     /// Whether the hop after a `status` redirect sends the body again (307/308; 301/302 but
     /// for POST; never after 303 but for HEAD, which has none).
+    /// The method the hop after a redirect answered with `status` sends (RFC 9110 §15.4).
+    pub fn next_method(&self, status: StatusCode) -> Method {
+        if changes_method_to_get(status, &self.method) && self.method != Method::HEAD {
+            Method::GET
+        } else {
+            self.method.clone()
+        }
+    }
+
     pub fn keeps_body(&self, status: StatusCode) -> bool {
         self.body.is_some() && !changes_method_to_get(status, &self.method)
     }

@@ -39,6 +39,8 @@ class Reply:
     reason: str = "OK"
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b"ok"
+    #: Written as is instead of a response made of the fields above (a malformed one).
+    raw: bytes | None = None
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]]) -> bytes:
@@ -87,6 +89,10 @@ class Recorder:
             request = Recorded(method, target, headers, await _read_body(reader, headers))
             self.requests.append(request)
             reply = self.reply_for(request)
+            if reply.raw is not None:
+                writer.write(reply.raw)
+                await writer.drain()
+                continue
             out = [f"HTTP/1.1 {reply.status} {reply.reason}"]
             out += [f"{k}: {v}" for k, v in reply.headers]
             out.append(f"Content-Length: {len(reply.body)}")

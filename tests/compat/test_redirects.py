@@ -247,3 +247,25 @@ async def test_streamed_body_and_a_307(recorder: Recorder) -> None:
 async def _post_and_read(session: Any, url: str, data: Any) -> bytes:
     async with session.post(url, data=data) as resp:
         return bytes(await resp.read())
+
+
+async def test_request_info_of_a_failed_hop_after_a_303(recorder: Recorder) -> None:
+    """A hop after a redirect that fails reports that hop's request: a POST answered with 303
+    went on as a GET, so ``request_info.method`` is GET, as in aiohttp."""
+
+    def reply(request: Any) -> Reply:
+        if request.target.startswith("/from"):
+            return Reply(status=303, reason="See Other", headers=[("Location", "/to")], body=b"")
+        return Reply(raw=b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n")
+
+    recorder.reply_for = reply
+
+    async def scenario(http: Any) -> Any:
+        async with http.ClientSession() as session:
+            try:
+                async with session.post(recorder.url + "/from", data=b"x") as resp:
+                    return "ok", resp.status
+            except http.ClientResponseError as error:
+                return type(error).__name__, error.request_info.method, str(error.request_info.url)
+
+    assert await same(scenario) == ("ClientResponseError", "GET", recorder.url + "/to")

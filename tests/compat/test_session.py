@@ -175,3 +175,32 @@ def test_top_level_names_match_aiohttp() -> None:
     missing = [name for name, value in COMPAT_EXPORTS.items() if getattr(ferrofetch, name, None) is not value]
     assert not missing, f"not exported by ferrofetch/__init__.py: {missing}"
     assert all(hasattr(aiohttp, name) or name == "HttpVersion20" for name in COMPAT_EXPORTS)
+
+
+async def test_defaults_changed_between_requests_apply_to_the_next(httpbin: Any) -> None:
+    """A session's headers and cookies changed after a request are what the next one sends
+    (ferrofetch prepares a session's usual request ahead and must see such changes)."""
+
+    async def scenario(http: Any) -> Any:
+        seen = []
+        async with http.ClientSession(headers={"X-A": "1"}) as session:
+            for step in range(4):
+                if step == 1:
+                    session.headers["X-A"] = "2"
+                    session.headers["X-B"] = "3"
+                elif step == 2:
+                    session.cookie_jar.update_cookies({"c": "4"})
+                elif step == 3:
+                    del session.headers["X-B"]
+                    session.headers["Authorization"] = "Bearer 5"
+                async with session.get(httpbin.url + "/headers") as response:
+                    got = (await response.json())["headers"]
+                seen.append({k: v for k, v in got.items() if k in ("X-A", "X-B", "Cookie", "Authorization")})
+        return seen
+
+    assert await same(scenario) == [
+        {"X-A": "1"},
+        {"X-A": "2", "X-B": "3"},
+        {"X-A": "2", "X-B": "3", "Cookie": "c=4"},
+        {"X-A": "2", "Cookie": "c=4", "Authorization": "Bearer 5"},
+    ]
