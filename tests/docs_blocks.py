@@ -65,12 +65,31 @@ def documents() -> list[Path]:
     ]
 
 
+def _native_blocks() -> list[Block]:
+    """The blocks of the native module's docstrings (functions written in Rust carry theirs
+    there, not in a stub). None when the package is not built."""
+    try:
+        from ferrofetch import _core
+    except ImportError:
+        return []
+    blocks: list[Block] = []
+    for name in sorted(vars(_core)):
+        doc = getattr(getattr(_core, name), "__doc__", None)
+        if name.startswith("_") or not isinstance(doc, str) or "```python" not in doc:
+            continue
+        blocks.extend(
+            Block(f"ferrofetch._core.{name}", index, textwrap.dedent(code))
+            for index, (_indent, code) in enumerate(_BLOCK.findall(doc))
+        )
+    return blocks
+
+
 def all_blocks() -> list[Block]:
     blocks: list[Block] = []
     for path in documents():
         if path.exists():
             blocks.extend(_blocks_of(path, _expand_snippets(path.read_text(encoding="utf-8"))))
-    return blocks
+    return blocks + _native_blocks()
 
 
 def write_programs(directory: Path) -> list[Path]:
