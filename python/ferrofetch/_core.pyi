@@ -136,28 +136,39 @@ class StreamResponse:
     """A response whose head has arrived and whose body is read on demand (``Client.open``)."""
 
     @property
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """The URL of this response (after any redirects), fragment kept, credentials removed."""
     @property
-    def method(self) -> str: ...
+    def method(self) -> str:
+        """The method of the request that got this response (``"GET"`` after a 303)."""
     @property
-    def status(self) -> int: ...
+    def status(self) -> int:
+        """The status code (``200``)."""
     @property
-    def reason(self) -> str: ...
+    def reason(self) -> str:
+        """The reason phrase as the server sent it, else the standard one for the status."""
     @property
-    def headers(self) -> CIMultiDictProxy[str]: ...
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The response headers, case-insensitive, in the order received."""
     @property
-    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]: ...
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The response headers as the bytes received: ``((name, value), ...)``."""
     def has_header(self, name: str) -> bool:
         """Whether the response has a header of this name (any case), without converting the
         headers for Python."""
     @property
-    def http_version(self) -> str: ...
+    def http_version(self) -> str:
+        """The protocol the response came over: ``"HTTP/1.0"``, ``"HTTP/1.1"`` or ``"HTTP/2"``."""
     @property
-    def history(self) -> list[str]: ...
+    def history(self) -> list[str]:
+        """The URLs redirected from, in order (without credentials)."""
     @property
-    def content_length(self) -> int | None: ...
+    def content_length(self) -> int | None:
+        """``Content-Length`` in bytes (a list of equal values counts as one, RFC 9110 §8.6),
+        else None."""
     @property
-    def elapsed(self) -> float: ...
+    def elapsed(self) -> float:
+        """Seconds since the request's first hop was sent, read at each access."""
     @property
     def request_headers(self) -> list[tuple[str, str]] | None:
         """What the request sent for this response (``each_redirect=True`` only), else None."""
