@@ -172,7 +172,7 @@ async def test_prepared_open_sends_what_open_sends(httpbin: Any) -> None:
     method, body, content type and cookie; another URL after the first is its own."""
     client = ferrofetch.Client()
     prepared = client.prepare(headers=[("X-A", "1")], each_redirect=True)
-    seen = []
+    seen: list[tuple[object, ...]] = []
     for method, path, data, cookie in (
         ("POST", "/anything/one", b"body", "c=1"),
         ("PUT", "/anything/one", None, None),

@@ -182,7 +182,7 @@ async def test_defaults_changed_between_requests_apply_to_the_next(httpbin: Any)
     (ferrofetch prepares a session's usual request ahead and must see such changes)."""
 
     async def scenario(http: Any) -> Any:
-        seen = []
+        seen: list[dict[str, str]] = []
         async with http.ClientSession(headers={"X-A": "1"}) as session:
             for step in range(4):
                 if step == 1:
