@@ -7,8 +7,11 @@
 //! buffer of its own instead, because its chunks are views into the connection's read buffer:
 //! 100,000 kept small bodies would otherwise pin 100,000 read buffers.
 
+use std::{ptr, slice};
+
 use bytes::{Bytes, BytesMut};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -80,10 +83,7 @@ impl ReceivedBody {
         if let Some(python) = &self.python {
             return Ok(python.bind(py).clone());
         }
-        if let [only] = self.chunks.as_slice() {
-            return Ok(PyBytes::new(py, only));
-        }
-        PyBytes::new_with(py, self.len, |target| {
+        filled_bytes(py, self.len, |target| {
             let mut rest = target;
             for chunk in &self.chunks {
                 let Some((head, tail)) = rest.split_at_mut_checked(chunk.len()) else {
@@ -94,10 +94,84 @@ impl ReceivedBody {
                 head.copy_from_slice(chunk);
                 rest = tail;
             }
-            Ok(())
+            if rest.is_empty() {
+                Ok(())
+            } else {
+                Err(PyRuntimeError::new_err(
+                    "a body's chunks fell short of its length",
+                ))
+            }
         })
     }
 }
+
+/// Bodies from this size on have the pages of their `bytes` faulted in by one system call.
+const PREFAULT_FROM: usize = 64 * 1024;
+
+/// A `bytes` of `len` octets that `fill` writes once, every octet.
+///
+/// pyo3's `PyBytes::new_with` zeroes the buffer before handing it out: for a body that is one
+/// more pass over memory that is about to be overwritten. A large `bytes` is also fresh memory
+/// (glibc maps every allocation above its mmap threshold anew), and taking its page faults one
+/// 4 KiB page at a time was half the CPU of a 1 MiB request in profiles; one
+/// `madvise(MADV_POPULATE_WRITE)` faults them in inside the kernel, about 30% cheaper here.
+fn filled_bytes<'py>(
+    py: Python<'py>,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> PyResult<()>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let size = ffi::Py_ssize_t::try_from(len)
+        .map_err(|_| PyOverflowError::new_err("a body too large for a bytes object"))?;
+    // SAFETY: with a null source, PyBytes_FromStringAndSize returns a new `bytes` object (or
+    // null with an exception set) whose `len` octets are allocated but not yet written; nothing
+    // but this function holds it until it returns. PyBytes_AsString points at those octets and
+    // the object stays alive (`bytes` owns a reference) while the slice is used. If `fill`
+    // fails, the object is dropped unseen; when it succeeds it wrote every octet.
+    unsafe {
+        let bytes =
+            Bound::from_owned_ptr_or_err(py, ffi::PyBytes_FromStringAndSize(ptr::null(), size))?
+                .cast_into_unchecked::<PyBytes>();
+        let buffer = ffi::PyBytes_AsString(bytes.as_ptr()).cast::<u8>();
+        if buffer.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        if len >= PREFAULT_FROM {
+            prefault(buffer, len);
+        }
+        fill(slice::from_raw_parts_mut(buffer, len))?;
+        Ok(bytes)
+    }
+}
+
+/// Faults in the whole pages of `len` octets from `start`, for writing. Best effort: a kernel
+/// older than 5.14 refuses the advice, and the pages then fault as they are written.
+#[cfg(target_os = "linux")]
+fn prefault(start: *mut u8, len: usize) {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(0);
+    if page == 0 {
+        return;
+    }
+    let skip = start.align_offset(page);
+    let Some(whole) = len.checked_sub(skip).map(|rest| rest - rest % page) else {
+        return;
+    };
+    if whole == 0 {
+        return;
+    }
+    // SAFETY: the range lies inside the `len` octets at `start`, which the caller owns, and
+    // MADV_POPULATE_WRITE only faults pages in: it never changes their contents.
+    unsafe {
+        libc::madvise(
+            start.wrapping_add(skip).cast::<libc::c_void>(),
+            whole,
+            libc::MADV_POPULATE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn prefault(_start: *mut u8, _len: usize) {}
 
 #[cfg(test)]
 mod tests {
