@@ -71,7 +71,7 @@ async def test_a_response_received_whole_frees_its_slot_unreleased(method: str, 
             async with http.ClientSession(
                 connector=http.TCPConnector(limit=1), timeout=http.ClientTimeout(total=3)
             ) as session:
-                statuses = []
+                statuses: list[int] = []
                 for _ in range(3):
                     response = await session.request(method, server.url + path)
                     statuses.append(response.status)
