@@ -41,10 +41,12 @@ const PREFETCH_LIMIT: usize = 64 * 1024;
 /// here they would be copied, and their chunks freed, on Python's thread.
 const GATHER_LIMIT: u64 = 256 * 1024;
 
-/// The unread rest of a body, with the connection-limit permits it holds.
+/// The unread rest of a body, with the connection-limit permits it holds until it has been
+/// received whole (or failed): like aiohttp, a response whose body has all arrived no longer
+/// counts against `limit`/`limit_per_host`, released or not.
 struct Body {
     reader: BodyReader,
-    _permits: LimitPermits,
+    permits: Option<LimitPermits>,
     read: u64,
     /// Chunks already received and not yet handed out; `finished` once the body has ended.
     prefetched: VecDeque<Bytes>,
@@ -66,11 +68,21 @@ impl Body {
                     taken += chunk.len();
                     self.prefetched.push_back(chunk);
                 }
-                Some(Ok(None)) => self.finished = true,
-                Some(Err(e)) => self.failed = Some(e),
+                Some(Ok(None)) => self.end(),
+                Some(Err(e)) => {
+                    self.failed = Some(e);
+                    self.permits = None;
+                }
                 None => break,
             }
         }
+    }
+
+    /// The whole body has been received: its connection went back to the pool, so its slot
+    /// of the connection limits is free for the next request.
+    fn end(&mut self) {
+        self.finished = true;
+        self.permits = None;
     }
 
     /// Takes the body's chunks as they arrive, giving the connection's task a turn between
@@ -108,7 +120,17 @@ impl Body {
                     .unwrap_or_else(|| FetchError::internal(Some(url), "a read error was lost")))
             }
             None if self.finished => None,
-            None => self.reader.chunk(url, &engine.config.timeouts()).await?,
+            None => match self.reader.chunk(url, &engine.config.timeouts()).await {
+                Ok(None) => {
+                    self.end();
+                    None
+                }
+                Ok(chunk) => chunk,
+                Err(error) => {
+                    self.permits = None;
+                    return Err(error);
+                }
+            },
         };
         if let Some(chunk) = &chunk {
             self.read += chunk.len() as u64;
@@ -466,7 +488,7 @@ impl StreamResponse {
                     options.decompress,
                     &head.url,
                 ),
-                _permits: sent.permits,
+                permits: Some(sent.permits),
                 read: 0,
                 prefetched: VecDeque::new(),
                 finished: false,

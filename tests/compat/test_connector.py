@@ -58,6 +58,30 @@ async def test_connection_limits(limit: int, limit_per_host: int) -> None:
     assert await same(scenario) == (True, expected)
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/bytes/100"), ("HEAD", "/bytes/100"), ("GET", "/status/204")]
+)
+async def test_a_response_received_whole_frees_its_slot_unreleased(method: str, path: str) -> None:
+    """With ``limit=1``, responses never released nor read do not hold the one slot once their
+    body has all arrived (or there is none): the next requests go out at once, as in aiohttp,
+    instead of waiting for a slot until the total timeout."""
+
+    async def scenario(http: Any) -> Any:
+        with HttpServer() as server:
+            async with http.ClientSession(
+                connector=http.TCPConnector(limit=1), timeout=http.ClientTimeout(total=3)
+            ) as session:
+                statuses: list[int] = []
+                for _ in range(3):
+                    response = await session.request(method, server.url + path)
+                    statuses.append(response.status)
+                    await asyncio.sleep(0.05)  # the body's bytes land meanwhile
+                return statuses
+
+    status = 204 if path.startswith("/status") else 200
+    assert await same(scenario) == [status] * 3
+
+
 async def test_connector_properties() -> None:
     async def scenario(http: Any) -> Any:
         connector = http.TCPConnector(limit=7, limit_per_host=2, force_close=True)
