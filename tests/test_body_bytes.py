@@ -14,8 +14,10 @@ import pytest
 from tests.servers import StartServer, chunked, http_response, parse_head, read_head
 
 KIB = 1024
-SIZES = [0, 1, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, 256 * KIB - 1, 256 * KIB, 256 * KIB + 1]
-SIZES += [1024 * KIB + 3, 3 * 1024 * KIB + 7]
+SIZES = [
+    *(0, 1, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, 256 * KIB - 1, 256 * KIB, 256 * KIB + 1),
+    *(1024 * KIB + 3, 3 * 1024 * KIB + 7),
+]
 #: Pieces the server writes: prime-sized, so chunk edges never line up with pages.
 PIECE = 7919
 
@@ -60,7 +62,7 @@ async def test_every_path_gives_the_exact_bytes(base: str, framing: str) -> None
         batch = [response.content for response in await ferrofetch.fetch_all(urls, concurrency=4)]
         single = [(await ferrofetch.fetch(url)).content for url in urls]
         async with ferrofetch.ClientSession() as session:
-            read = []
+            read: list[bytes] = []
             for url in urls:
                 async with session.get(url) as response:
                     read.append(await response.read())
