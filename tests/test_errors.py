@@ -160,6 +160,26 @@ async def test_total_timeout_covers_the_body(http_server: HttpServer) -> None:
         await fetch(http_server.url_for("/drip?n=20&delay=0.1"), timeout=0.5, read_timeout=5.0)
 
 
+async def test_total_timeout_waiting_for_a_connection_slot(http_server: HttpServer) -> None:
+    """With ``limit=1`` taken by a response whose body is still coming, the next request waits
+    for the slot; when its total timeout runs out there, the message says so."""
+    async with ferrofetch.ClientSession(connector=ferrofetch.TCPConnector(limit=1)) as session:
+        holder = await session.get(http_server.url_for("/drip?n=50&delay=0.1"))
+        try:
+            started = time.monotonic()
+            # The session's total timeout is a plain asyncio.TimeoutError, as aiohttp raises it.
+            with pytest.raises(asyncio.TimeoutError) as info:
+                await session.get(
+                    http_server.url_for("/bytes/10"), timeout=ferrofetch.ClientTimeout(total=0.3)
+                )
+            assert 0.25 <= time.monotonic() - started < 3
+            assert "no connection slot became free" in str(info.value)
+        finally:
+            holder.release()
+        async with session.get(http_server.url_for("/bytes/10")) as response:
+            assert len(await response.read()) == 10
+
+
 async def test_total_timeout_covers_redirects(http_server: HttpServer) -> None:
     # Each hop takes 0.1 s: none is slow, the chain of five is.
     url = http_server.url_for("/redirect/5?delay=0.1")

@@ -4,7 +4,8 @@ The limits (``limit``, ``limit_per_host``), ``force_close`` and ``keepalive_time
 native pool's. TLS trust, timeouts to connect and to read, and the proxy are fixed per native
 pool: a request that asks for others than its session's names them, and the native ``Client``
 picks (or makes) the pool for them. Requests that agree on them (the usual case: one pool per
-session) share connections, and the limits apply to each pool on its own.
+session) share connections; the limits count the requests of all of them together, as
+aiohttp's count its connector's.
 
 ``ssl`` is honoured as far as a native pool can be told: ``False`` (or an ``ssl.SSLContext``
 with ``verify_mode == CERT_NONE``) turns verification off; the CA certificates loaded into an
@@ -70,12 +71,13 @@ class BaseConnector:
 
     @property
     def limit(self) -> int:
-        """Requests in flight at most on each pool (0: no limit)."""
+        """Requests in flight at most, over all of the connector's pools (0: no limit)."""
         return self._limit
 
     @property
     def limit_per_host(self) -> int:
-        """Requests in flight at most per (scheme, host, port) on each pool (0: no limit)."""
+        """Requests in flight at most per (scheme, host, port), over all of the connector's pools
+        (0: no limit)."""
         return self._limit_per_host
 
     @property

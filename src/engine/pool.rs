@@ -186,9 +186,10 @@ fn no_proxy_for_all() -> bool {
 }
 
 /// Bounds on requests in flight, like aiohttp's `TCPConnector(limit, limit_per_host)`. For
-/// HTTP/1.1 a request in flight is a connection in use.
+/// HTTP/1.1 a request in flight is a connection in use. One set serves all the pools of a
+/// client, as aiohttp's limits serve its connector whatever a request's own settings.
 #[derive(Default)]
-struct Limits {
+pub struct Limits {
     total: Option<Arc<Semaphore>>,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -204,7 +205,7 @@ pub struct LimitPermits {
 pub struct Engine {
     pub http: reqwest::Client,
     pub config: ClientConfig,
-    limits: Limits,
+    limits: Arc<Limits>,
     /// Cancelled by `Client.close()`: in-flight requests end with an error.
     pub closing: CancellationToken,
     /// Holds a burst to a cold HTTPS origin until the first connection has negotiated.
@@ -212,7 +213,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: ClientConfig, limit: usize, limit_per_host: usize) -> ConfigResult<Self> {
+    pub fn new(config: ClientConfig, limits: Arc<Limits>) -> ConfigResult<Self> {
         Ok(Engine {
             http: config.build()?,
             warmup: Warmup::new(
@@ -220,11 +221,7 @@ impl Engine {
                 seconds(config.pool_idle_timeout).map(Duration::from_secs_f64),
             ),
             config,
-            limits: Limits {
-                total: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
-                per_host: limit_per_host,
-                hosts: Mutex::new(HashMap::new()),
-            },
+            limits,
             closing: CancellationToken::new(),
         })
     }
@@ -283,19 +280,35 @@ pub fn shared_engine(config: ClientConfig) -> ConfigResult<Arc<Engine>> {
             );
         });
     }
-    let engine = Arc::new(Engine::new(config.clone(), 0, 0)?);
+    let engine = Arc::new(Engine::new(config.clone(), Arc::default())?);
     shared.push((config, engine.clone()));
     Ok(engine)
 }
 
 /// A client's pools: one for its own connection settings, and one per other combination that
 /// a request asks for (TLS trust, connect and read timeouts, proxy), made on first use; the
-/// limits apply to each pool on its own. Pools made before a fork are forgotten, not used.
+/// limits apply to all of them together. Pools made before a fork are forgotten, not used.
 pub struct Pools {
     config: ClientConfig,
     limit: usize,
     limit_per_host: usize,
-    made: Mutex<Vec<(u64, ClientConfig, Arc<Engine>)>>,
+    made: Mutex<Made>,
+}
+
+/// The pools made so far, and the limits they share.
+struct Made {
+    pools: Vec<(u64, ClientConfig, Arc<Engine>)>,
+    limits: Arc<Limits>,
+}
+
+impl Limits {
+    fn new(limit: usize, limit_per_host: usize) -> Arc<Limits> {
+        Arc::new(Limits {
+            total: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+            per_host: limit_per_host,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
 }
 
 impl Pools {
@@ -304,7 +317,10 @@ impl Pools {
             config,
             limit,
             limit_per_host,
-            made: Mutex::new(Vec::new()),
+            made: Mutex::new(Made {
+                pools: Vec::new(),
+                limits: Limits::new(limit, limit_per_host),
+            }),
         };
         pools.engine(None)?;
         Ok(pools)
@@ -324,27 +340,30 @@ impl Pools {
         let generation = crate::runtime::workers::generation();
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, _, engine)) = made
+            .pools
             .iter()
             .find(|(made_in, known, _)| *made_in == generation && *known == config)
         {
             return Ok(engine.clone());
         }
-        if made.iter().any(|(made_in, _, _)| *made_in != generation) {
-            // After fork: the parent's pools belong to runtime threads the child does not have.
-            std::mem::forget(std::mem::take(&mut *made));
+        if made
+            .pools
+            .iter()
+            .any(|(made_in, _, _)| *made_in != generation)
+        {
+            // After fork: the parent's pools belong to runtime threads the child does not have,
+            // and the slots their requests held are never given back.
+            std::mem::forget(std::mem::take(&mut made.pools));
+            made.limits = Limits::new(self.limit, self.limit_per_host);
         }
-        let engine = Arc::new(Engine::new(
-            config.clone(),
-            self.limit,
-            self.limit_per_host,
-        )?);
-        made.push((generation, config, engine.clone()));
+        let engine = Arc::new(Engine::new(config.clone(), made.limits.clone())?);
+        made.pools.push((generation, config, engine.clone()));
         Ok(engine)
     }
 
     /// Requests in flight on every pool end with an error; the pools are dropped.
     pub fn close(&self) {
-        let made = std::mem::take(&mut *self.made.lock().unwrap_or_else(|p| p.into_inner()));
+        let made = std::mem::take(&mut self.made.lock().unwrap_or_else(|p| p.into_inner()).pools);
         for (_, _, engine) in made {
             engine.closing.cancel();
         }

@@ -136,6 +136,20 @@ impl FetchError {
         )
     }
 
+    /// The total timeout ran out while the request waited for a slot of the connection
+    /// limits (`limit`, `limit_per_host`): every slot was held by responses not yet done.
+    pub fn slot_timeout(url: &str, seconds: f64) -> Self {
+        FetchError::new(
+            ErrorKind::TotalTimeout,
+            Some(url),
+            format!(
+                "request did not complete within the total timeout of {seconds} s: no connection \
+                 slot became free (every one of the connection limit was held by a response not \
+                 yet read or released) ({url})"
+            ),
+        )
+    }
+
     /// The read timeout fired: no answer within it once the request was sent, or no body bytes
     /// within it of the last ones.
     pub fn read_timeout(url: &str, timeouts: &TimeoutSettings) -> Self {

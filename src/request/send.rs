@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use futures::FutureExt;
 use percent_encoding::percent_decode_str;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
@@ -180,9 +181,31 @@ impl Hops {
         let _ = self.url.set_password(None);
     }
 
+    /// The hop's slots of the connection limits. Only a hop that has to wait for one gets a
+    /// timer of its own, so that running out of the total timeout there says what it waited for.
+    async fn permits(
+        &self,
+        engine: &Engine,
+        options: &RequestOptions,
+    ) -> FetchResult<LimitPermits> {
+        let acquire = engine.acquire(&self.url);
+        tokio::pin!(acquire);
+        if let Some(permits) = (&mut acquire).now_or_never() {
+            return Ok(permits);
+        }
+        match self.deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), acquire)
+                .await
+                .map_err(|_| {
+                    FetchError::slot_timeout(self.url.as_str(), options.timeout.unwrap_or(0.0))
+                }),
+            None => Ok(acquire.await),
+        }
+    }
+
     /// Sends the next hop and waits for its head.
     pub async fn send(&mut self, engine: &Engine, options: &RequestOptions) -> FetchResult<Step> {
-        let permits = engine.acquire(&self.url).await;
+        let permits = self.permits(engine, options).await?;
         let timeouts = engine.config.timeouts();
         let url_text = self.url.as_str();
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
