@@ -238,29 +238,39 @@ async def _complete(
     """The response of a request whose first hop has answered with ``opened``: redirects
     followed hop by hop through the cookie jar, then ``raise_for_status``."""
     history: list[ClientResponse] = []
-    resp: Optional[ClientResponse] = None
+    while isinstance(opened, _core.Redirect):
+        hop = _response(session, opened.response)
+        history.append(hop)
+        _take_cookies(session, hop)
+        hop.release()
+        if not opened.same_origin:
+            given_cookie = None
+            cookies = None
+        target = URL(opened.location, encoded=True)
+        next_method = opened.method
+        cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
+        # A body that can be sent again (bytes, files) is given again for a 307/308.
+        replay = body is not None and opened.keeps_body and body.stream is not None and body.replayable
+        if upload_tracker is not None:
+            upload_tracker._attempt_started(has_body=body is not None and opened.keeps_body)
+        follow = opened.follow(cookie, body.stream) if replay and body is not None else opened.follow(cookie)
+        opened = await _open(follow, target, next_method, all_headers, history)
+    return await _final(session, opened, url_text, url, history, allow_redirects, raise_for_status)
+
+
+async def _final(
+    session: SessionView,
+    opened: _core.StreamResponse,
+    url_text: str,
+    url: URL,
+    history: list[ClientResponse],
+    allow_redirects: bool,
+    raise_for_status: RaiseForStatus,
+) -> ClientResponse:
+    """The final response: its cookies taken, its ``history``, then ``raise_for_status``."""
+    # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
+    resp = _response(session, opened, url if opened.url == url_text else None)
     try:
-        while isinstance(opened, _core.Redirect):
-            hop = _response(session, opened.response)
-            history.append(hop)
-            _take_cookies(session, hop)
-            hop.release()
-            if not opened.same_origin:
-                given_cookie = None
-                cookies = None
-            target = URL(opened.location, encoded=True)
-            next_method = opened.method
-            cookie = cookie_header(given_cookie, session._cookies_for(target, cookies))
-            # A body that can be sent again (bytes, files) is given again for a 307/308.
-            replay = body is not None and opened.keeps_body and body.stream is not None and body.replayable
-            if upload_tracker is not None:
-                upload_tracker._attempt_started(has_body=body is not None and opened.keeps_body)
-            follow = (
-                opened.follow(cookie, body.stream) if replay and body is not None else opened.follow(cookie)
-            )
-            opened = await _open(follow, target, next_method, all_headers, history)
-        # At the URL asked for, as sent (no redirect, nothing normalized): its parsed form is reused.
-        resp = _response(session, opened, url if opened.url == url_text else None)
         _take_cookies(session, resp)
         if allow_redirects and resp.status in _REDIRECT_STATUSES:
             history.append(resp)
@@ -271,8 +281,7 @@ async def _complete(
             resp.raise_for_status()
         return resp
     except BaseException:
-        if resp is not None:
-            resp.close()
+        resp.close()
         raise
 
 
@@ -310,20 +319,7 @@ async def send_plain(
             allow_redirects,
             session.raise_for_status,
         )
-    resp = _response(session, opened, url if opened.url == url_text else None)
-    try:
-        _take_cookies(session, resp)
-        if allow_redirects and resp.status in _REDIRECT_STATUSES:
-            resp._history = (resp,)
-        raise_for_status = session.raise_for_status
-        if callable(raise_for_status):
-            await raise_for_status(resp)
-        elif raise_for_status:
-            resp.raise_for_status()
-        return resp
-    except BaseException:
-        resp.close()
-        raise
+    return await _final(session, opened, url_text, url, [], allow_redirects, session.raise_for_status)
 
 
 def _sent_headers(headers: list[tuple[str, str]], cookie: Optional[str]) -> CIMultiDict[str]:

@@ -11,6 +11,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::engine::pool::{shared_engine, ClientConfig, Engine, Pools};
 use crate::py::errors::runtime_error;
+use crate::py::headers::header_value;
 use crate::py::options::Kwargs;
 use crate::py::stream::{open_url, take_each_redirect};
 use crate::request::error::FetchResult;
@@ -248,14 +249,6 @@ impl PreparedOpen {
         *last = Some((raw.to_owned(), url.clone()));
         Ok(url)
     }
-}
-
-fn header_value(text: &str, what: &str) -> PyResult<reqwest::header::HeaderValue> {
-    reqwest::header::HeaderValue::from_str(text).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{what} value cannot hold control characters: {text:?}"
-        ))
-    })
 }
 
 /// Module-level `fetch_all`: the shared pool for the client-level options given.

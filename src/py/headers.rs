@@ -149,3 +149,13 @@ pub fn to_raw_pairs<'py>(py: Python<'py>, headers: &HeaderMap) -> PyResult<Bound
         .collect::<PyResult<_>>()?;
     PyTuple::new(py, items)
 }
+
+/// `text` as the value of a header the caller names in `what` ("a Cookie header"); a
+/// `ValueError` when it holds characters no header value may (RFC 9110 §5.5).
+pub fn header_value(text: &str, what: &str) -> PyResult<HeaderValue> {
+    HeaderValue::from_str(text).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{what} value cannot hold control characters: {text:?}"
+        ))
+    })
+}

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::pool::{Engine, LimitPermits};
 use crate::py::errors::runtime_error;
 use crate::py::fetch::url_text;
-use crate::py::headers::{to_multidict_proxy, to_raw_pairs};
+use crate::py::headers::{header_value, to_multidict_proxy, to_raw_pairs};
 use crate::py::options::Kwargs;
 use crate::request::error::{ErrorKind, FetchError, FetchResult};
 use crate::request::options::RequestOptions;
@@ -595,13 +595,8 @@ impl Redirect {
                 .follow(&paused.options, paused.status, paused.next)
                 .map_err(|e| e.into_pyerr(py))?;
             let cookie = cookie
-                .map(reqwest::header::HeaderValue::from_str)
-                .transpose()
-                .map_err(|_| {
-                    pyo3::exceptions::PyValueError::new_err(
-                        "a Cookie header value cannot hold control characters",
-                    )
-                })?;
+                .map(|cookie| header_value(cookie, "a Cookie header"))
+                .transpose()?;
             paused.hops.set_cookie(cookie);
             if let Some(data) = data {
                 if let Some(body) = RequestBody::stream_from(data)? {
