@@ -27,19 +27,12 @@ import argparse
 import asyncio
 import resource
 import statistics
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 
 import ferrofetch
+from _loopback import loopback_server
 from yarl import URL
 
-SERVER = (
-    "import sys, ferrofetch.testing\n"
-    "server = ferrofetch.testing.LoopbackServer()\n"
-    "print(server.url, flush=True)\n"
-    "sys.stdin.read()\n"
-)
 IN_FLIGHT = 64
 
 
@@ -102,16 +95,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        base = server.stdout.readline().strip().rstrip("/")
+    with loopback_server() as base:
         rounds = [asyncio.run(measure(base, args.requests)) for _ in range(args.rounds)]
-    finally:
-        server.terminate()
-        server.wait(10)
     medians = {mode: statistics.median(r[mode] for r in rounds) for mode in rounds[0]}
     print(f"CPU µs per request, median of {args.rounds} rounds of {args.requests} ({IN_FLIGHT} in flight):")
     for mode, value in medians.items():

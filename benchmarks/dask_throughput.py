@@ -24,21 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
 
 import ferrofetch
 import ferrofetch.dask as ffd
+from _loopback import loopback_server
 from distributed import Client, LocalCluster
-
-SERVER = (
-    "import sys, ferrofetch.testing\n"
-    "server = ferrofetch.testing.LoopbackServer()\n"
-    "print(server.url, flush=True)\n"
-    "sys.stdin.read()\n"
-)
 
 
 def single_process(urls: list[str], concurrency: int) -> tuple[float, float]:
@@ -108,12 +101,7 @@ def main() -> None:
     parser.add_argument("--partition-size", type=int, default=5_000)
     args = parser.parse_args()
 
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        base = server.stdout.readline().strip()
+    with loopback_server() as base:
         urls = [f"{base}/bytes/100?i={i}" for i in range(args.urls)]
         clusters = {"dask 1 worker": cluster(1), "dask 2 workers": cluster(2)}
         for _, client in clusters.values():  # each worker starts its runtime and pool
@@ -134,9 +122,6 @@ def main() -> None:
         for local, client in clusters.values():
             client.close()
             local.close()
-    finally:
-        server.kill()
-        server.wait(timeout=10)
 
     report(runs, args)
 

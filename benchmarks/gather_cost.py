@@ -35,12 +35,7 @@ import subprocess
 import sys
 import tempfile
 
-SERVER = (
-    "import sys, ferrofetch.testing\n"
-    "server = ferrofetch.testing.LoopbackServer()\n"
-    "print(server.url, flush=True)\n"
-    "sys.stdin.read()\n"
-)
+from _loopback import loopback_server
 
 CLIENT = """
 import asyncio, sys
@@ -144,13 +139,8 @@ def main() -> None:
     clients = args.clients.split(",")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
     results: dict[str, list[tuple[float, float]]] = {c: [] for c in clients}
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip().rstrip("/")
+    with loopback_server() as url:
         for run in range(args.runs):
             for which in clients:
                 small = instructions(url, SMALL, which, args.keep)
@@ -164,10 +154,6 @@ def main() -> None:
                     "instructions per request",
                     flush=True,
                 )
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=30)
     print()
     for which, values in results.items():
         main_thread = statistics.median(v[0] for v in values)

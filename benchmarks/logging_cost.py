@@ -39,12 +39,7 @@ import subprocess
 import sys
 import tempfile
 
-SERVER = (
-    "import sys, ferrofetch.testing\n"
-    "server = ferrofetch.testing.LoopbackServer()\n"
-    "print(server.url, flush=True)\n"
-    "sys.stdin.read()\n"
-)
+from _loopback import loopback_server
 
 CLIENT = """
 import asyncio, logging, os, sys
@@ -136,12 +131,7 @@ def main() -> None:
             parser.error(f"unknown mode {mode!r}")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip().rstrip("/")
+    with loopback_server() as url:
         per_request: dict[str, list[float]] = {mode: [] for mode in modes}
         level_read: dict[str, list[float]] = {mode: [] for mode in modes}
         for run in range(args.runs):
@@ -157,10 +147,6 @@ def main() -> None:
                     f"{level:5.0f} of them reading the level",
                     flush=True,
                 )
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=30)
     print()
     medians = {mode: statistics.median(values) for mode, values in per_request.items()}
     for mode, value in medians.items():
